@@ -1,0 +1,64 @@
+// The `coracle` command: one entry point, one subcommand per piece.
+// Argument handling and output formatting only; the work lives in src/<piece>/.
+import { readFileSync } from 'node:fs';
+
+export interface Subcommand {
+  name: string;
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+// Subcommands register here as their pieces land (etcd, node, fleetd, cluster…).
+const subcommands: Subcommand[] = [
+  {
+    name: 'version',
+    summary: 'print the coracle version',
+    async run() {
+      process.stdout.write(`coracle ${packageVersion()}\n`);
+      return 0;
+    },
+  },
+];
+
+export function packageVersion(): string {
+  const url = new URL('../../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+}
+
+function usage(): string {
+  const width = Math.max(...subcommands.map((c) => c.name.length));
+  const lines = subcommands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Usage: coracle <command> [options]',
+    '',
+    'A CoreOS-style cluster stack: replicated etcd-compatible store, per-machine',
+    'init, fleet-compatible scheduler and cloud-config.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Options:',
+    '  -h, --help     show this help (also `coracle <command> --help`)',
+    '  -v, --version  print the version',
+    '',
+    'Examples:',
+    '  coracle version',
+    '  npm run sim -- --seeds 1000 --from 1   # the Raft simulator (from a checkout)',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    process.stdout.write(usage());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '-v' || first === '--version') return subcommands[0]!.run([]);
+  const command = subcommands.find((c) => c.name === first);
+  if (!command) {
+    process.stderr.write(`coracle: unknown command '${first}'\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+}
