@@ -319,7 +319,7 @@ export function parseCalendar(text: string): CalendarSpec | null {
       parseWeekdays(cur, spec);
       parseDate(cur, spec);
       parseTime(cur, spec);
-      if (cur.c !== '') return null;
+      if (cur.c() !== '') return null;
     }
   } catch (e) {
     if (e instanceof Bad) return null;
