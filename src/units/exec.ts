@@ -9,7 +9,7 @@
 //  - a lone `;` separates commands on one line, `\;` is a literal `;`;
 //  - the executable is an absolute path or a plain file name (searched in
 //    PATH); anything else refuses the line. Without `-` such errors are fatal
-//    for the unit (LoadState bad-setting); with `-` they only warn.
+//    for the unit (LoadState bad-setting); with `-` only the line is dropped.
 // Environment expansion ($VAR, ${VAR}) happens at exec time: expandExecArgv().
 
 import { stringIsSafe } from './syntax.js';
@@ -117,10 +117,9 @@ export function parseExecLine(
       f = f.slice(1);
     }
     const ignore = cmd.ignoreFailure;
-    const sev = ignore ? 'warning' : 'error';
     const suffix = ignore ? ', ignoring' : '';
     const fail = (message: string): ExecLineResult => {
-      diagnostics.push({ severity: sev, file, line, message });
+      diagnostics.push({ severity: 'error', file, line, message });
       return result(!ignore);
     };
 

@@ -4,9 +4,10 @@
 // checked against `systemd-analyze verify` 252). Rules:
 //  - an unknown key warns and is ignored; keys starting with `X-`, and `X-`
 //    sections, are left alone for their consumers;
-//  - a bad value is reported and that assignment ignored, except where
-//    systemd refuses the whole unit (it then stops reading, and the unit gets
-//    LoadState `bad-setting`);
+//  - a bad value is reported as an error (systemd 252 logs most of these at
+//    warning level; coracle calls every rejected value an error) and that
+//    assignment is ignored, except where systemd refuses the whole unit (it
+//    then stops reading, and the unit gets LoadState `bad-setting`);
 //  - after reading, the per-type checks (a service needs ExecStart=, …) run.
 // Specifiers are expanded per setting, as systemd does, via the expander.
 
@@ -241,7 +242,7 @@ function secParser(set: (c: Ctx, v: number) => void) {
 function timeoutParser(set: (c: Ctx, v: number, key: string) => void) {
   return (c: Ctx, a: Assignment): Outcome => {
     const v = parseTimespan(a.value);
-    if (v === null) warn(c, a, `Failed to parse ${a.key}= parameter, ignoring: ${a.value}`);
+    if (v === null) err(c, a, `Failed to parse ${a.key}= parameter, ignoring: ${a.value}`);
     else set(c, v === 0 ? Infinity : v, a.key);
   };
 }
@@ -262,18 +263,18 @@ function depsParser(pick: (u: UnitSectionSettings) => string[]) {
     for (;;) {
       const r = extractWord(rest, {});
       if (!r.ok) {
-        warn(c, a, `Invalid syntax, ignoring: ${a.value}`);
+        err(c, a, `Invalid syntax, ignoring: ${a.value}`);
         return;
       }
       if (r.word === null) return;
       rest = r.rest;
       const e = c.expand(r.word);
       if (!e.ok) {
-        warn(c, a, `Failed to resolve unit specifiers in '${r.word}', ignoring: ${e.error}`);
+        err(c, a, `Failed to resolve unit specifiers in '${r.word}', ignoring: ${e.error}`);
         continue;
       }
       if (!parseUnitName(e.value)) {
-        warn(c, a, `Failed to add dependency on ${e.value}, ignoring: Invalid argument`);
+        err(c, a, `Failed to add dependency on ${e.value}, ignoring: Invalid argument`);
         continue;
       }
       const list = pick(c.s.unit);
@@ -297,13 +298,13 @@ function conditionParser(kind: ConditionKind, assert: boolean) {
     if (negate) v = v.slice(1).trimStart();
     const e = c.expand(v);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve unit specifiers in ${v}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in ${v}, ignoring: ${e.error}`);
       return;
     }
     let parameter = e.value;
     if (PATH_CONDITIONS.has(kind)) {
       if (!isAbsolute(parameter)) {
-        warn(c, a, `${a.key}= path is not absolute, ignoring: ${parameter}`);
+        err(c, a, `${a.key}= path is not absolute, ignoring: ${parameter}`);
         return;
       }
       parameter = simplifyPath(parameter);
@@ -343,7 +344,7 @@ function statusSetParser(pick: (s: ServiceSettings) => ExitStatusSet) {
         if (!set.signals.includes(sig)) set.signals.push(sig);
         continue;
       }
-      warn(c, a, `Failed to parse value, ignoring: ${word}`);
+      err(c, a, `Failed to parse value, ignoring: ${word}`);
     }
   };
 }
@@ -364,16 +365,17 @@ function outputParser(pick: 'standardOutput' | 'standardError') {
     }
     const e = c.expand(m[2]!);
     if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in ${m[2]}: ${e.error}`);
-      return 'fatal';
+      err(c, a, `Failed to resolve unit specifiers in ${m[2]}, ignoring: ${e.error}`);
+      return;
     }
     if (m[1] === 'fd') {
       svc[pick] = { kind: 'fd', name: e.value };
       return;
     }
+    // systemd words this like a fatal path error but only ignores the value.
     if (!isAbsolute(e.value)) {
       err(c, a, `${a.key}= path is not absolute: ${e.value}`);
-      return 'fatal';
+      return;
     }
     svc[pick] = { kind: m[1] as 'file' | 'append' | 'truncate', path: simplifyPath(e.value) };
   };
@@ -386,14 +388,14 @@ function wordsWithSpecifiers(c: Ctx, a: Assignment): string[] | null {
   for (;;) {
     const r = extractWord(rest, { unquote: true });
     if (!r.ok) {
-      warn(c, a, `Invalid syntax, ignoring: ${a.value}`);
+      err(c, a, `Invalid syntax, ignoring: ${a.value}`);
       return null;
     }
     if (r.word === null) return out;
     rest = r.rest;
     const e = c.expand(r.word);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve unit specifiers in ${r.word}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in ${r.word}, ignoring: ${e.error}`);
       continue;
     }
     out.push(e.value);
@@ -424,19 +426,19 @@ function envFromValue(c: Ctx, a: Assignment): void {
   for (;;) {
     const r = extractWord(rest, { unquote: true, cunescape: true });
     if (!r.ok) {
-      warn(c, a, `Invalid syntax, ignoring: ${a.value}`);
+      err(c, a, `Invalid syntax, ignoring: ${a.value}`);
       return;
     }
     if (r.word === null) return;
     rest = r.rest;
     const e = c.expand(r.word);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve specifiers in ${r.word}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve specifiers in ${r.word}, ignoring: ${e.error}`);
       continue;
     }
     const eq = e.value.indexOf('=');
     if (eq < 0 || !isValidEnvName(e.value.slice(0, eq))) {
-      warn(c, a, `Invalid environment assignment, ignoring: ${e.value}`);
+      err(c, a, `Invalid environment assignment, ignoring: ${e.value}`);
       continue;
     }
     const name = e.value.slice(0, eq);
@@ -453,7 +455,7 @@ type Handler = (c: Ctx, a: Assignment) => Outcome;
 const UNIT_KEYS: Record<string, Handler> = {
   Description: (c, a) => {
     const e = c.expand(a.value);
-    if (!e.ok) warn(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
+    if (!e.ok) err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
     else c.s.unit.description = e.value;
   },
   Documentation: (c, a) => {
@@ -462,7 +464,7 @@ const UNIT_KEYS: Record<string, Handler> = {
       return;
     }
     for (const url of wordsWithSpecifiers(c, a) ?? []) {
-      if (!isDocumentationUrl(url)) warn(c, a, `Invalid URL, ignoring: ${url}`);
+      if (!isDocumentationUrl(url)) err(c, a, `Invalid URL, ignoring: ${url}`);
       else c.s.unit.documentation.push(url);
     }
   },
@@ -493,7 +495,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
   Type: enumParser(SERVICE_TYPES, 'service type', (c, v) => (c.s.service!.typeSetting = v)),
   BusName: (c, a) => {
     const e = c.expand(a.value);
-    if (!e.ok) warn(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
+    if (!e.ok) err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
     else c.s.service!.busName = e.value === '' ? null : e.value;
   },
   ExecStartPre: execParser((s) => s.execStartPre),
@@ -533,13 +535,13 @@ const SERVICE_KEYS: Record<string, Handler> = {
     }
     const e = c.expand(a.value);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
       return;
     }
     const optional = e.value.startsWith('-');
     const path = optional ? e.value.slice(1) : e.value;
     if (!isAbsolute(path)) {
-      warn(c, a, `EnvironmentFile= path is not absolute, ignoring: ${path}`);
+      err(c, a, `EnvironmentFile= path is not absolute, ignoring: ${path}`);
       return;
     }
     svc.environmentFiles.push({ path: simplifyPath(path), optional });
@@ -561,11 +563,11 @@ const SERVICE_KEYS: Record<string, Handler> = {
     }
     const e = c.expand(v);
     if (!e.ok) {
-      (missingOk ? warn : err)(c, a, `Failed to resolve unit specifiers in working directory path '${v}'${ignoring}: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in working directory path '${v}'${ignoring}: ${e.error}`);
       return missingOk ? undefined : 'fatal';
     }
     if (!isAbsolute(e.value)) {
-      (missingOk ? warn : err)(c, a, `WorkingDirectory= path is not absolute${ignoring}: ${e.value}`);
+      err(c, a, `WorkingDirectory= path is not absolute${ignoring}: ${e.value}`);
       return missingOk ? undefined : 'fatal';
     }
     svc.workingDirectory = simplifyPath(e.value);
@@ -581,7 +583,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
     }
     const e = c.expand(a.value);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
       return;
     }
     // Relative paths are taken below /run; the legacy /var/run is mapped to /run.
@@ -594,7 +596,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
   StandardError: outputParser('standardError'),
   Sockets: (c, a) => {
     for (const name of wordsWithSpecifiers(c, a) ?? []) {
-      if (parseUnitName(name)?.type !== 'socket') warn(c, a, `Unit must be of type socket, ignoring: ${name}`);
+      if (parseUnitName(name)?.type !== 'socket') err(c, a, `Unit must be of type socket, ignoring: ${name}`);
       else if (!c.s.service!.sockets.includes(name)) c.s.service!.sockets.push(name);
     }
   },
@@ -625,16 +627,16 @@ const SOCKET_KEYS: Record<string, Handler> = {
   Service: (c, a) => {
     const e = c.expand(a.value);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
       return;
     }
     const n = parseUnitName(e.value);
     if (!n || n.type !== 'service') {
-      warn(c, a, `Unit must be of type service, ignoring: ${e.value}`);
+      err(c, a, `Unit must be of type service, ignoring: ${e.value}`);
       return;
     }
     if (n.kind === 'template') {
-      warn(c, a, `Failed to load unit ${e.value}, ignoring: Unit name ${e.value} is missing the instance name.`);
+      err(c, a, `Failed to load unit ${e.value}, ignoring: Unit name ${e.value} is missing the instance name.`);
       return;
     }
     c.s.socket!.service = e.value;
@@ -696,7 +698,7 @@ const TIMER_KEYS: Record<string, Handler> = {
     if (a.value === '') return resetTimer(c);
     const e = c.expand(a.value);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
       return;
     }
     const spec = parseCalendar(e.value);
@@ -714,11 +716,11 @@ const TIMER_KEYS: Record<string, Handler> = {
   Unit: (c, a) => {
     const e = c.expand(a.value);
     if (!e.ok) {
-      warn(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
       return;
     }
     const n = parseUnitName(e.value);
-    if (!n) warn(c, a, `Unit type not valid, ignoring: ${e.value}`);
+    if (!n) err(c, a, `Unit type not valid, ignoring: ${e.value}`);
     else c.s.timer!.unit = e.value;
   },
 };

@@ -69,7 +69,7 @@ test('exec: bad lines are refused with systemd\'s message; "-" makes them warnin
     ['bin/true', "Neither a valid executable name nor an absolute path: bin/true", 'error', true],
     ['/bin/', 'Executable path specifies a directory: /bin/', 'error', true],
     ['@', "Empty path in command line: '@'", 'error', true],
-    ['-', "Empty path in command line, ignoring: '-'", 'warning', false],
+    ['-', "Empty path in command line, ignoring: '-'", 'error', false],
     ['/bin/a "b', 'Unbalanced quoting, ignoring: "/bin/a "b"', 'error', true],
     ['@/bin/sh', 'Empty executable name or zeroeth argument: @/bin/sh', 'error', true],
   ];
