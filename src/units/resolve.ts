@@ -161,8 +161,11 @@ export function findDropIns(view: UnitView, names: readonly string[], type: Unit
   return [...chosen.keys()].sort().map((b) => chosen.get(b)!);
 }
 
-/** Unit types that load without a fragment (drop-ins alone suffice), as in systemd. */
-const FRAGMENT_OPTIONAL: ReadonlySet<UnitType> = new Set(['target', 'slice', 'scope', 'device']);
+/**
+ * Unit types that may load from drop-ins alone; a service or target with only
+ * drop-ins is "not found" (checked with systemd-analyze verify 252).
+ */
+const FRAGMENT_OPTIONAL: ReadonlySet<UnitType> = new Set(['slice', 'scope', 'device']);
 
 /**
  * Loads unit `name` from the view: finds its fragment and drop-ins, parses
