@@ -14,6 +14,7 @@ export {
 } from './specifiers.js';
 export { parseTimespan, parseBoolean, formatTimespan, USEC_PER_SEC } from './timespan.js';
 export { parseCalendar, formatCalendar, normalizeCalendar, nextElapse, type CalendarSpec, type CalendarComponent } from './calendar.js';
+export { parseEnvironmentFile, type EnvironmentFileResult } from './envfile.js';
 export { parseSignal, parseExitStatus, parseSocketAddress, parseMode, SIGNALS, EXIT_STATUS_NAMES, type SocketAddress } from './values.js';
 export * from './settings.js';
 export {

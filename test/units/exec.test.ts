@@ -128,3 +128,27 @@ test('words: extractWord reports unbalanced quotes and returns the rest', () => 
   assert.deepEqual(extractWord('"open', { unquote: true }), { ok: false, reason: 'invalid' });
   assert.deepEqual(extractWord('   ', { unquote: true }), { ok: true, word: null, rest: '' });
 });
+
+test('environment files: the rules of systemd.exec(5) EnvironmentFile=', async () => {
+  const { parseEnvironmentFile } = await import('../../src/units/index.js');
+  const text = [
+    '# comment', '; comment', '', 'noequals', 'PLAIN=  a  b  ', 'ESC=a\\\\b\\$c', 'CONT=x\\', 'y',
+    "SQ='one", "two \\n'", 'DQ="a\\"b\\$c\\d\\`e\\\\f"', 'DQCONT="x\\', 'y"', "APOS=it's",
+    'DUP=1', 'DUP=2', '9BAD=1', 'export E=1', 'EMPTY=', 'COREOS_PRIVATE_IPV4=192.0.2.10',
+  ].join('\n');
+  assert.deepEqual(parseEnvironmentFile(text), {
+    env: {
+      PLAIN: 'a  b', // leading/trailing blanks dropped, interior kept
+      ESC: 'a\\b$c', // a backslash keeps the next character
+      CONT: 'xy', // backslash-newline joins lines, the newline discarded
+      SQ: 'one\ntwo \\n', // single quotes: verbatim, may span lines
+      DQ: 'a"b$c\\d`e\\f', // double quotes: only \" \\ \` \$ unescape
+      DQCONT: 'xy',
+      APOS: "it's", // quotes after the first character are kept
+      DUP: '2',
+      EMPTY: '',
+      COREOS_PRIVATE_IPV4: '192.0.2.10',
+    },
+    invalid: ['9BAD=1', 'export E=1'],
+  });
+});
