@@ -162,6 +162,23 @@ export function findDropIns(view: UnitView, names: readonly string[], type: Unit
 }
 
 /**
+ * Other names of unit `id`: symlinks directly in a unit directory that resolve
+ * to a file called `id` (systemd reads the drop-ins of every alias). Sorted,
+ * since systemd keeps them in an unordered set.
+ */
+function aliasesOf(view: UnitView, id: string): string[] {
+  const out = new Set<string>();
+  for (const dir of view.searchPath) {
+    for (const [path, entry] of Object.entries(view.entries)) {
+      if (typeof entry === 'string' || dirname(path) !== dir) continue;
+      const alias = basename(path);
+      if (alias !== id && findFragment(view, alias)?.aliasOf === id) out.add(alias);
+    }
+  }
+  return [...out].sort();
+}
+
+/**
  * Unit types that may load from drop-ins alone; a service or target with only
  * drop-ins is "not found" (checked with systemd-analyze verify 252).
  */
@@ -209,7 +226,8 @@ export function loadUnit(view: UnitView, name: string, ctx: SpecifierContext): L
   }
   const fragment = frag && frag.resolved.kind === 'file' ? frag.resolved : null;
 
-  const names = id === name ? [name] : [id, name];
+  const names = [id, ...aliasesOf(view, id)];
+  if (!names.includes(name)) names.push(name);
   const dropIns = findDropIns(view, names, parsed.type);
   if (!fragment && (dropIns.length === 0 || !FRAGMENT_OPTIONAL.has(parsed.type))) {
     base.loadState = 'not-found';

@@ -772,7 +772,7 @@ const SECTION_PAGES: Record<string, readonly string[]> = {
 };
 
 const INSTALL_NAMES = new Set(['WantedBy', 'RequiredBy', 'Alias', 'Also', 'DefaultInstance']);
-/** Old spellings systemd still accepts. */
+/** Old spellings systemd still accepts, mapped to their [Unit] setting. */
 const COMPAT_KEYS: Record<string, Record<string, string>> = {
   Unit: { StartLimitInterval: 'StartLimitIntervalSec' },
   Service: { StartLimitInterval: 'StartLimitIntervalSec', StartLimitBurst: 'StartLimitBurst' },
@@ -865,7 +865,7 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
       for (const a0 of sec.entries) {
         const compat = COMPAT_KEYS[sec.name]?.[a0.key];
         const a = compat ? { ...a0, key: compat } : a0;
-        const handler = compat === 'StartLimitIntervalSec' || compat === 'StartLimitBurst' ? UNIT_KEYS[compat] : table[a.key];
+        const handler = compat ? UNIT_KEYS[compat] : table[a.key];
         if (handler) {
           if (handler(c, a) === 'fatal') {
             fatal = true;

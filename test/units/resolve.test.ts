@@ -62,6 +62,8 @@ test('resolve: fragment precedence /etc over /run over /lib, drop-ins merged by 
     `${E}/foo-.service.d/10-a.conf`,
     `${U}/foo-bar-.service.d/20-b.conf`,
     `${U}/foo-bar-.service.d/30-c.conf`,
+    // alias.service links to this unit, so its drop-ins apply too (systemd.unit(5): "dropins for the aliased name and all aliases are loaded").
+    `${E}/alias.service.d/50-alias.conf`,
   ]);
   assert.equal(u.settings!.unit.description, 'from drop-in');
 });
