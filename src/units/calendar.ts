@@ -176,7 +176,7 @@ function parseChain(p: Cursor, usec: boolean): CalendarComponent[] | null {
   }
 }
 
-/** Returns true when a date was consumed (or none is present), false when the text is a time. */
+/** Reads an optional `[year-]month-day` date; leaves the cursor alone when the text is a time. */
 function parseDate(p: Cursor, spec: CalendarSpec): void {
   if (p.c() === '') return;
   const save = p.i;
@@ -507,6 +507,11 @@ const MAX_ITERATIONS = 1000;
  * The first time strictly after `afterUsec` (µs since the epoch) that the
  * spec matches, or null if it never elapses again. `utcOffsetSeconds` is the
  * local zone's offset, used unless the spec says UTC.
+ *
+ * As calendarspec.c's find_next(): match each field from the year down; when
+ * a field moves forward the smaller ones restart from their minimum, and when
+ * a field has no match left the next larger one is advanced and the search
+ * starts over. Impossible dates (Feb 30) are caught by normalising.
  */
 export function nextElapse(spec: CalendarSpec, afterUsec: number, utcOffsetSeconds = 0): number | null {
   const offset = spec.utc ? 0 : utcOffsetSeconds;
@@ -515,61 +520,62 @@ export function nextElapse(spec: CalendarSpec, afterUsec: number, utcOffsetSecon
   let usec = from - fromSec * USEC_PER_SEC;
   let c = fromSeconds(fromSec + offset);
 
+  // Start over from `next` (fields may overflow; normalize() carries them).
+  const restart = (next: Tm): void => {
+    c = next;
+    usec = 0;
+  };
+
   for (let it = 0; it < MAX_ITERATIONS; it++) {
     c = normalize(c);
     if (c.year > MAX_YEAR) return null;
 
-    let v = matchComponent(spec, spec.year, c, c.year, false);
-    if (v === null) return null;
-    if (v !== c.year) c = { year: v, mon: 1, mday: 1, hour: 0, min: 0, sec: 0 }, (usec = 0);
+    const year = matchComponent(spec, spec.year, c, c.year, false);
+    if (year === null) return null;
+    if (year !== c.year) restart({ year, mon: 1, mday: 1, hour: 0, min: 0, sec: 0 });
     if (outOfBounds(c)) return null;
 
-    v = matchComponent(spec, spec.month, c, c.mon, false);
-    if (v !== null && v !== c.mon) c = { ...c, mon: v, mday: 1, hour: 0, min: 0, sec: 0 }, (usec = 0);
-    if (v === null || outOfBounds(c)) {
-      c = { year: c.year + 1, mon: 1, mday: 1, hour: 0, min: 0, sec: 0 };
-      usec = 0;
+    const mon = matchComponent(spec, spec.month, c, c.mon, false);
+    if (mon !== null && mon !== c.mon) restart({ ...c, mon, mday: 1, hour: 0, min: 0, sec: 0 });
+    if (mon === null || outOfBounds(c)) {
+      restart({ year: c.year + 1, mon: 1, mday: 1, hour: 0, min: 0, sec: 0 });
       continue;
     }
 
-    v = matchComponent(spec, spec.day, c, c.mday, true);
-    if (v !== null && v !== c.mday) c = { ...c, mday: v, hour: 0, min: 0, sec: 0 }, (usec = 0);
-    if (v === null || outOfBounds(c)) {
-      c = { ...c, mon: c.mon + 1, mday: 1, hour: 0, min: 0, sec: 0 };
-      usec = 0;
+    const mday = matchComponent(spec, spec.day, c, c.mday, true);
+    if (mday !== null && mday !== c.mday) restart({ ...c, mday, hour: 0, min: 0, sec: 0 });
+    if (mday === null || outOfBounds(c)) {
+      restart({ ...c, mon: c.mon + 1, mday: 1, hour: 0, min: 0, sec: 0 });
       continue;
     }
 
     if (spec.weekdays >= 0 && !(spec.weekdays & (1 << weekdayOf(c)))) {
-      c = { ...c, mday: c.mday + 1, hour: 0, min: 0, sec: 0 };
-      usec = 0;
+      restart({ ...c, mday: c.mday + 1, hour: 0, min: 0, sec: 0 });
       continue;
     }
 
-    v = matchComponent(spec, spec.hour, c, c.hour, false);
-    if (v !== null && v !== c.hour) c = { ...c, hour: v, min: 0, sec: 0 }, (usec = 0);
-    if (v === null || outOfBounds(c)) {
-      c = { ...c, mday: c.mday + 1, hour: 0, min: 0, sec: 0 };
-      usec = 0;
+    const hour = matchComponent(spec, spec.hour, c, c.hour, false);
+    if (hour !== null && hour !== c.hour) restart({ ...c, hour, min: 0, sec: 0 });
+    if (hour === null || outOfBounds(c)) {
+      restart({ ...c, mday: c.mday + 1, hour: 0, min: 0, sec: 0 });
       continue;
     }
 
-    v = matchComponent(spec, spec.minute, c, c.min, false);
-    if (v !== null && v !== c.min) c = { ...c, min: v, sec: 0 }, (usec = 0);
-    if (v === null || outOfBounds(c)) {
-      c = { ...c, hour: c.hour + 1, min: 0, sec: 0 };
-      usec = 0;
+    const min = matchComponent(spec, spec.minute, c, c.min, false);
+    if (min !== null && min !== c.min) restart({ ...c, min, sec: 0 });
+    if (min === null || outOfBounds(c)) {
+      restart({ ...c, hour: c.hour + 1, min: 0, sec: 0 });
       continue;
     }
 
-    v = matchComponent(spec, spec.second, c, c.sec * USEC_PER_SEC + usec, false);
-    if (v !== null) {
-      c = { ...c, sec: Math.floor(v / USEC_PER_SEC) };
-      usec = v % USEC_PER_SEC;
+    // Seconds are matched in microseconds, so fractional seconds work.
+    const us = matchComponent(spec, spec.second, c, c.sec * USEC_PER_SEC + usec, false);
+    if (us !== null) {
+      c = { ...c, sec: Math.floor(us / USEC_PER_SEC) };
+      usec = us % USEC_PER_SEC;
     }
-    if (v === null || outOfBounds(c)) {
-      c = { ...c, min: c.min + 1, sec: 0 };
-      usec = 0;
+    if (us === null || outOfBounds(c)) {
+      restart({ ...c, min: c.min + 1, sec: 0 });
       continue;
     }
 

@@ -4,7 +4,7 @@
 // --base-time=… --iterations=3` (252) print for the same input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseTimespan, formatTimespan, parseBoolean, normalizeCalendar, parseCalendar, nextElapse } from '../../src/units/index.js';
+import { parseTimespan, formatTimespan, parseBoolean, normalizeCalendar, parseCalendar, formatCalendar, nextElapse } from '../../src/units/index.js';
 
 test('timespan: parsing (systemd.time(7) PARSING TIME SPANS; systemd-analyze timespan)', () => {
   const rows: Array<[string, number | null]> = [
@@ -145,4 +145,32 @@ test('calendar: next elapse after a time (TZ=UTC systemd-analyze calendar --base
   assert.equal(nextElapse(parseCalendar('2024-02-29')!, base), at(2024, 2, 29));
   // Local time: with the zone at UTC+8, "daily" fires at 16:00 UTC.
   assert.equal(nextElapse(parseCalendar('daily')!, base, 8 * 3600), at(2024, 2, 29, 16));
+});
+
+test('calendar: more next elapses, as TZ=UTC systemd-analyze calendar --base-time="2024-12-30 22:58:17 UTC" --iterations=3 prints them', () => {
+  const base = Date.UTC(2024, 11, 30, 22, 58, 17) * 1000;
+  // systemd prints whole seconds; compare at that precision.
+  const show = (us: number): string => new Date(Math.floor(us / 1000)).toISOString().replace('T', ' ').slice(0, 19);
+  const rows: Array<[string, string, string[]]> = [
+    ['Sun *-*-1..7 3:00', 'Sun *-*-01..07 03:00:00', ['2025-01-05 03:00:00', '2025-02-02 03:00:00', '2025-03-02 03:00:00']],
+    ['*:*:1.5/2.25', '*-*-* *:*:01.500000/2.250000', ['2024-12-30 22:58:17', '2024-12-30 22:58:19', '2024-12-30 22:58:21']],
+    ['Tue *-02-29', 'Tue *-02-29 00:00:00', ['2028-02-29 00:00:00', '2056-02-29 00:00:00', '2084-02-29 00:00:00']],
+    ['*-04-31', '*-04-31 00:00:00', []], // "Next elapse: never"
+    ['Thu,Sat *-*~7 12:00', 'Thu,Sat *-*~07 12:00:00', ['2025-01-25 12:00:00', '2025-02-22 12:00:00', '2025-04-24 12:00:00']],
+    ['Mon *-*-* 00..12/4:07', 'Mon *-*-* 00..12/4:07:00', ['2025-01-06 00:07:00', '2025-01-06 04:07:00', '2025-01-06 08:07:00']],
+  ];
+  for (const [expr, normalized, want] of rows) {
+    const spec = parseCalendar(expr)!;
+    assert.equal(formatCalendar(spec), normalized, expr);
+    const got: string[] = [];
+    for (let t: number | null = base, i = 0; i < 3; i++) {
+      t = nextElapse(spec, t);
+      if (t === null) break;
+      got.push(show(t));
+    }
+    assert.deepEqual(got, want, expr);
+  }
+  // Refused by systemd-analyze calendar 252 as well.
+  assert.equal(parseCalendar('*-*-~1'), null);
+  assert.equal(parseCalendar('*-12-31 23:59:60'), null);
 });
