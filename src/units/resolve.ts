@@ -243,17 +243,11 @@ export function loadUnit(view: UnitView, name: string, ctx: SpecifierContext): L
   base.files = files;
   base.fragmentPath = fragment?.path ?? null;
   base.dropInPaths = dropIns;
-  for (const f of files) base.diagnostics.push(...f.diagnostics);
-  if (files.some((f) => f.failed)) {
-    base.loadState = 'error';
-    return base;
-  }
-
   const expand = specifierExpander(fragment ? { name: id, fragmentPath: fragment.path } : { name: id }, ctx);
   const r = interpretUnit(id, files, expand);
   base.diagnostics.push(...r.diagnostics);
-  base.settings = r.settings;
-  base.loadState = r.badSetting ? 'bad-setting' : 'loaded';
+  base.loadState = r.loadState;
+  base.settings = r.loadState === 'error' ? null : r.settings;
   return base;
 }
 

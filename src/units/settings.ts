@@ -190,9 +190,10 @@ export interface UnitSettings {
 
 export interface InterpretResult {
   settings: UnitSettings;
+  /** Every problem in the unit's files (syntax and settings), in the order systemd reports them. */
   diagnostics: Diagnostic[];
-  /** True when systemd would refuse the unit (LoadState bad-setting). */
-  badSetting: boolean;
+  /** `bad-setting` when systemd refuses the unit; `error` when a file could not be read (invalid section header). */
+  loadState: 'loaded' | 'bad-setting' | 'error';
 }
 
 // --- Helpers ---------------------------------------------------------------
@@ -847,51 +848,65 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
   const c: Ctx = { unitName: name, type, expand, diags: [], s: emptySettings(name, type), startTimeoutSet: false };
   let fatal = false;
 
-  outer: for (const f of files) {
-    for (const sec of f.sections) {
-      if (sec.name === 'X-Fleet') {
-        for (const a of sec.entries) c.s.xFleet.push({ key: a.key, value: a.value, file: a.file, line: a.line });
-        continue;
-      }
-      if (sec.name.startsWith('X-')) {
-        c.s.extensionSections.push(sec);
-        continue;
-      }
-      const table = tableFor(sec.name, type);
-      if (!table) {
-        c.diags.push({ severity: 'warning', file: sec.file, line: sec.line, message: `Unknown section '${sec.name}'. Ignoring.` });
-        continue;
-      }
-      for (const a0 of sec.entries) {
-        const compat = COMPAT_KEYS[sec.name]?.[a0.key];
-        const a = compat ? { ...a0, key: compat } : a0;
-        const handler = compat ? UNIT_KEYS[compat] : table[a.key];
-        if (handler) {
-          if (handler(c, a) === 'fatal') {
-            fatal = true;
-            break outer; // systemd stops reading at a fatal error
-          }
-        } else if (a.key.startsWith('X-')) {
-          // extension keys are for other consumers
-        } else if (knownToSystemd(sec.name, a.key)) {
-          c.s.notInterpreted.push(a);
-        } else {
-          warn(c, a, `Unknown key '${a.key}' in section [${sec.name}], ignoring.`);
+  for (const f of files) {
+    const mark = c.diags.length;
+    let stopLine = Infinity;
+    fatal = interpretFile(c, f, type, (line) => (stopLine = line));
+    // Report in file order, syntax and setting problems interleaved by line
+    // as systemd logs them while reading; nothing after a fatal line.
+    const mine = [...f.diagnostics.filter((d) => d.line <= stopLine), ...c.diags.slice(mark)];
+    mine.sort((a, b) => a.line - b.line);
+    c.diags.splice(mark, c.diags.length - mark, ...mine);
+    if (fatal) break;
+    // An unreadable file (invalid section header) ends loading: LoadState error.
+    if (f.failed) return { settings: c.s, diagnostics: c.diags, loadState: 'error' };
+  }
+
+  const unitWide = (message: string): InterpretResult => {
+    c.diags.push({ severity: 'error', file: files[0]?.path ?? name, line: 0, unit: name, message });
+    return { settings: c.s, diagnostics: c.diags, loadState: 'bad-setting' };
+  };
+  if (fatal) return unitWide('Unit configuration has fatal error, unit will not be started.');
+  const refusal = verify(c);
+  if (refusal) return unitWide(refusal);
+  return { settings: c.s, diagnostics: c.diags, loadState: 'loaded' };
+}
+
+/** Applies one file's assignments; returns true at a fatal error (after calling `stop` with its line). */
+function interpretFile(c: Ctx, f: UnitFile, type: UnitType, stop: (line: number) => void): boolean {
+  for (const sec of f.sections) {
+    if (sec.name === 'X-Fleet') {
+      for (const a of sec.entries) c.s.xFleet.push({ key: a.key, value: a.value, file: a.file, line: a.line });
+      continue;
+    }
+    if (sec.name.startsWith('X-')) {
+      c.s.extensionSections.push(sec);
+      continue;
+    }
+    const table = tableFor(sec.name, type);
+    if (!table) {
+      c.diags.push({ severity: 'warning', file: sec.file, line: sec.line, message: `Unknown section '${sec.name}'. Ignoring.` });
+      continue;
+    }
+    for (const a0 of sec.entries) {
+      const compat = COMPAT_KEYS[sec.name]?.[a0.key];
+      const a = compat ? { ...a0, key: compat } : a0;
+      const handler = compat ? UNIT_KEYS[compat] : table[a.key];
+      if (handler) {
+        if (handler(c, a) === 'fatal') {
+          stop(a.line); // systemd stops reading at a fatal error
+          return true;
         }
+      } else if (a.key.startsWith('X-')) {
+        // extension keys are for other consumers
+      } else if (knownToSystemd(sec.name, a.key)) {
+        c.s.notInterpreted.push(a);
+      } else {
+        warn(c, a, `Unknown key '${a.key}' in section [${sec.name}], ignoring.`);
       }
     }
   }
-
-  if (fatal) {
-    c.diags.push({ severity: 'error', file: files[0]?.path ?? name, line: 0, unit: name, message: 'Unit configuration has fatal error, unit will not be started.' });
-    return { settings: c.s, diagnostics: c.diags, badSetting: true };
-  }
-  const refusal = verify(c);
-  if (refusal) {
-    c.diags.push({ severity: 'error', file: files[0]?.path ?? name, line: 0, unit: name, message: refusal });
-    return { settings: c.s, diagnostics: c.diags, badSetting: true };
-  }
-  return { settings: c.s, diagnostics: c.diags, badSetting: false };
+  return false;
 }
 
 /** The per-type load checks (service_verify(), socket_verify(), timer_verify()); returns the refusal message. */

@@ -143,9 +143,10 @@ export function parseUnitFile(text: string, path: string): UnitFile {
     continuation = null;
     if (!parseLogicalLine(joined, lineNo)) failed = true;
   }
-  // A file ending inside a continuation still has its last line parsed.
+  // A file ending inside a continuation still has it parsed; systemd counts
+  // one line past the end for it (checked with systemd-analyze verify 252).
   if (!failed && continuation !== null) {
-    if (!parseLogicalLine(continuation, lines.length)) failed = true;
+    if (!parseLogicalLine(continuation, lines.length + 1)) failed = true;
   }
 
   return { path, sections, diagnostics: sink.list, failed };

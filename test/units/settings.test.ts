@@ -30,7 +30,7 @@ test('settings: unknown keys warn with systemd\'s wording; X- keys, X- sections 
     `${P}:9: Unknown section 'Bogus'. Ignoring.`,
   ]);
   assert.deepEqual(r.diagnostics.map((d) => d.severity), ['warning', 'warning', 'warning']);
-  assert.equal(r.badSetting, false);
+  assert.equal(r.loadState, 'loaded');
   assert.deepEqual(r.settings.notInterpreted.map((a) => [a.key, a.value, a.line]), [['LimitNOFILE', '4096', 8]]);
   assert.deepEqual(r.settings.extensionSections.map((s) => [s.name, s.entries.map((e) => `${e.key}=${e.value}`)]), [['X-Thing', ['Foo=bar']]]);
   // A [Service] section in a target is an unknown section (systemd-analyze verify 252).
@@ -80,7 +80,7 @@ test('settings: bad values are reported with file:line and ignored (systemd-anal
     `${P}:28: StandardError= path is not absolute: rel`, // not fatal, despite the wording
   ]);
   assert.ok(r.diagnostics.every((d) => d.severity === 'error'));
-  assert.equal(r.badSetting, false);
+  assert.equal(r.loadState, 'loaded');
   // The bad values left the defaults in place; the good parts of a line were kept.
   const s = r.settings;
   assert.equal(s.service!.restart, 'no');
@@ -102,7 +102,7 @@ test('settings: fatal values refuse the unit and stop reading (LoadState bad-set
   ];
   for (const [line, message] of rows) {
     const r = load(`[Service]\nType=oneshot\n${line}\nExecStart=/bin/true\nBogusKey=1\n`);
-    assert.equal(r.badSetting, true, line);
+    assert.equal(r.loadState, 'bad-setting', line);
     // Nothing after the fatal line is read: no unknown-key warning for line 5.
     assert.deepEqual(r.messages, [message, 't.service: Unit configuration has fatal error, unit will not be started.'], line);
   }
@@ -124,11 +124,11 @@ test('settings: per-type refusals (service_verify/socket_verify/timer_verify, sy
   ];
   for (const [name, text, message] of rows) {
     const r = load(text, name);
-    assert.equal(r.badSetting, true, text);
+    assert.equal(r.loadState, 'bad-setting', text);
     assert.deepEqual(r.messages, [`${name}: ${message}`], text);
   }
   // Type=oneshot with only ExecStop= and RemainAfterExit=yes is accepted.
-  assert.equal(load('[Service]\nRemainAfterExit=yes\nExecStop=/bin/true\nType=oneshot\n').badSetting, false);
+  assert.equal(load('[Service]\nRemainAfterExit=yes\nExecStop=/bin/true\nType=oneshot\n').loadState, 'loaded');
 });
 
 test('settings: [Service] values and defaults (systemd.service(5), systemd.kill(5))', () => {
@@ -259,7 +259,7 @@ test('settings: [Socket], [Timer] and [Install] (systemd.socket(5), systemd.time
   assert.deepEqual([t.onBootUsec, t.onUnitActiveUsec, t.onStartupUsec, t.onActiveUsec, t.onUnitInactiveUsec], [[900_000_000], [3_600_000_000], [1_000_000], [2_000_000], [3_000_000]]);
   assert.deepEqual([t.persistent, t.accuracyUsec, t.randomizedDelayUsec, t.unit], [true, 1, 30_000_000, 'backup.service']);
   // An empty OnCalendar= resets all timer values, leaving the timer without any.
-  assert.equal(load('[Timer]\nOnBootSec=1\nOnCalendar=\n', 'x.timer').badSetting, true);
+  assert.equal(load('[Timer]\nOnBootSec=1\nOnCalendar=\n', 'x.timer').loadState, 'bad-setting');
 
   const inst = load('[Service]\nExecStart=/bin/x\n[Install]\nWantedBy=multi-user.target\nRequiredBy=a.target b.target\nAlias=web.service\nAlso=web.socket\nDefaultInstance=8080\n', 'web@.service'.replace('@', '@8080')).settings.install;
   assert.deepEqual(inst, { wantedBy: ['multi-user.target'], requiredBy: ['a.target', 'b.target'], alias: ['web.service'], also: ['web.socket'], defaultInstance: '8080' });

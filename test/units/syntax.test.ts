@@ -43,7 +43,8 @@ test('syntax: backslash continuation (systemd.syntax(7) example 1)', () => {
     },
     { input: '[A]\nK=a\\\\\nL=b\n', want: [['A', 'K', 'a\\\\', 2], ['A', 'L', 'b', 3]], why: 'an escaped backslash at the end does not continue' },
     { input: '[A]\nK=a\\\n\nL=b\n', want: [['A', 'K', 'a', 3], ['A', 'L', 'b', 4]], why: 'an empty line ends the continuation' },
-    { input: '[A]\nK=a \\\n', want: [['A', 'K', 'a', 2]], why: 'a continuation at end of file is still parsed' },
+    // systemd-analyze verify 252 reports such a line one past the last line.
+    { input: '[A]\nK=a \\\n', want: [['A', 'K', 'a', 3]], why: 'a continuation at end of file is still parsed' },
   ];
   for (const r of rows) assert.deepEqual(entries(r.input), r.want, r.why);
 });
