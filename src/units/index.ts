@@ -1,6 +1,6 @@
 // Public API of the unit-file module: pure functions over text and data.
 export { formatDiagnostic, type Diagnostic, type Severity } from './diagnostics.js';
-export { parseUnitFile, assignmentsOf, sectionNames, type Assignment, type Section, type UnitFile } from './syntax.js';
+export { parseUnitFile, assignmentsOf, sectionNames, syntaxDiagnostics, type Assignment, type Section, type UnitFile } from './syntax.js';
 export { extractWord, splitWords, cunescapeOne, type ExtractFlags, type ExtractResult } from './words.js';
 export { parseExecLine, expandExecArgv, expandEnvInWord, isValidEnvName, type ExecCommand, type ExecLineResult } from './exec.js';
 export {

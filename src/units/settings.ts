@@ -854,7 +854,8 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
     fatal = interpretFile(c, f, type, (line) => (stopLine = line));
     // Report in file order, syntax and setting problems interleaved by line
     // as systemd logs them while reading; nothing after a fatal line.
-    const mine = [...f.diagnostics.filter((d) => d.line <= stopLine), ...c.diags.slice(mark)];
+    const syntax = [...f.diagnostics, ...f.sections.filter((sec) => isReadSection(sec.name, type)).flatMap((sec) => sec.diagnostics)];
+    const mine = [...syntax.filter((d) => d.line <= stopLine), ...c.diags.slice(mark)];
     mine.sort((a, b) => a.line - b.line);
     c.diags.splice(mark, c.diags.length - mark, ...mine);
     if (fatal) break;
@@ -870,6 +871,11 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
   const refusal = verify(c);
   if (refusal) return unitWide(refusal);
   return { settings: c.s, diagnostics: c.diags, loadState: 'loaded' };
+}
+
+/** Sections systemd reads for this type; the others (unknown, `X-…`) it skips line by line. */
+function isReadSection(name: string, type: UnitType): boolean {
+  return !name.startsWith('X-') && tableFor(name, type) !== null;
 }
 
 /** Applies one file's assignments; returns true at a fatal error (after calling `stop` with its line). */

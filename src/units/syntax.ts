@@ -27,12 +27,19 @@ export interface Section {
   /** Line of the `[Name]` header. */
   line: number;
   entries: Assignment[];
+  /**
+   * Malformed lines inside this section (missing `=`, missing key). systemd
+   * reports them only for sections it knows: inside an ignored section
+   * (unknown, or `X-…`) every line is skipped silently.
+   */
+  diagnostics: Diagnostic[];
 }
 
 export interface UnitFile {
   path: string;
   /** Sections in file order; a name repeated in the file gives several entries. */
   sections: Section[];
+  /** Problems outside any section (assignment before the first header, bad header). */
   diagnostics: Diagnostic[];
   /**
    * True when systemd would abort reading the file (an invalid section
@@ -102,7 +109,7 @@ export function parseUnitFile(text: string, path: string): UnitFile {
         sink.error(path, line, `Bad characters in section header '${l}'`);
         return false;
       }
-      current = { name, file: path, line, entries: [] };
+      current = { name, file: path, line, entries: [], diagnostics: [] };
       sections.push(current);
       return true;
     }
@@ -110,16 +117,14 @@ export function parseUnitFile(text: string, path: string): UnitFile {
       sink.warn(path, line, 'Assignment outside of section. Ignoring.');
       return true;
     }
+    const section: Section = current;
     const eq = l.indexOf('=');
-    if (eq < 0) {
-      sink.warn(path, line, "Missing '=', ignoring line.");
+    if (eq <= 0) {
+      const message = eq < 0 ? "Missing '=', ignoring line." : "Missing key name before '=', ignoring line.";
+      section.diagnostics.push({ severity: 'warning', file: path, line, message });
       return true;
     }
-    if (eq === 0) {
-      sink.warn(path, line, "Missing key name before '=', ignoring line.");
-      return true;
-    }
-    (current as Section).entries.push({
+    section.entries.push({
       key: strip(l.slice(0, eq)),
       value: strip(l.slice(eq + 1)),
       file: path,
@@ -159,6 +164,11 @@ export function assignmentsOf(files: readonly UnitFile[], section: string): Assi
     for (const s of f.sections) if (s.name === section) out.push(...s.entries);
   }
   return out;
+}
+
+/** Every syntax problem of a file, by line: file-level ones and those inside sections. */
+export function syntaxDiagnostics(file: UnitFile): Diagnostic[] {
+  return [...file.diagnostics, ...file.sections.flatMap((s) => s.diagnostics)].sort((a, b) => a.line - b.line);
 }
 
 /** Names of the sections present across files, in first-seen order. */

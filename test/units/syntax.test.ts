@@ -3,7 +3,7 @@
 // `systemd-analyze verify` 252 for the same input.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseUnitFile, assignmentsOf, formatDiagnostic } from '../../src/units/index.js';
+import { parseUnitFile, assignmentsOf, formatDiagnostic, syntaxDiagnostics, interpretUnit } from '../../src/units/index.js';
 
 const F = '/etc/systemd/system/t.service';
 
@@ -52,14 +52,14 @@ test('syntax: backslash continuation (systemd.syntax(7) example 1)', () => {
 test('syntax: malformed lines give systemd\'s diagnostics with file:line', () => {
   const f = parseUnitFile('Foo=bar\n[Unit]\nnoequals\n=value\nDescription=x\n', F);
   assert.deepEqual(
-    f.diagnostics.map(formatDiagnostic),
+    syntaxDiagnostics(f).map(formatDiagnostic),
     [
       `${F}:1: Assignment outside of section. Ignoring.`,
       `${F}:3: Missing '=', ignoring line.`,
       `${F}:4: Missing key name before '=', ignoring line.`,
     ],
   );
-  assert.deepEqual(f.diagnostics.map((d) => d.severity), ['warning', 'warning', 'warning']);
+  assert.deepEqual(syntaxDiagnostics(f).map((d) => d.severity), ['warning', 'warning', 'warning']);
   assert.equal(f.failed, false);
   assert.deepEqual(assignmentsOf([f], 'Unit').map((a) => [a.key, a.value]), [['Description', 'x']]);
 });
@@ -78,4 +78,14 @@ test('syntax: X- sections and repeated sections are kept verbatim and in order',
   assert.deepEqual(f.sections.map((s) => [s.name, s.line]), [['Unit', 1], ['X-Fleet', 3], ['Unit', 5]]);
   assert.deepEqual(assignmentsOf([f], 'Unit').map((a) => a.value), ['1', '2']);
   assert.deepEqual(assignmentsOf([f], 'X-Fleet').map((a) => [a.key, a.value, a.file, a.line]), [['X-Conflicts', 'a@*.service', F, 4]]);
+});
+
+test('syntax: lines inside a section systemd ignores are skipped silently (systemd-analyze verify 252)', () => {
+  // Malformed lines are reported only where systemd reads the section.
+  const f = parseUnitFile('[Bogus]\nnoequals\n[X-Fleet]\n=v\n[Service]\nExecStart=/bin/true\nbroken\n', F);
+  assert.deepEqual(syntaxDiagnostics(f).map(formatDiagnostic), [
+    `${F}:2: Missing '=', ignoring line.`, `${F}:4: Missing key name before '=', ignoring line.`, `${F}:7: Missing '=', ignoring line.`,
+  ]);
+  const r = interpretUnit('t.service', [f], (t) => ({ ok: true, value: t }));
+  assert.deepEqual(r.diagnostics.map(formatDiagnostic), [`${F}:1: Unknown section 'Bogus'. Ignoring.`, `${F}:7: Missing '=', ignoring line.`]);
 });
