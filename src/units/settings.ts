@@ -207,6 +207,8 @@ interface Ctx {
   diags: Diagnostic[];
   s: UnitSettings;
   startTimeoutSet: boolean;
+  /** A timer's Unit= has been set. */
+  triggerSet: boolean;
 }
 
 function warn(c: Ctx, a: Assignment, message: string): void {
@@ -715,14 +717,22 @@ const TIMER_KEYS: Record<string, Handler> = {
   AccuracySec: secParser((c, v) => (c.s.timer!.accuracyUsec = v)),
   RandomizedDelaySec: secParser((c, v) => (c.s.timer!.randomizedDelayUsec = v)),
   Unit: (c, a) => {
+    // Only the first valid Unit= counts (config_parse_trigger_unit()).
+    if (c.triggerSet) {
+      err(c, a, `Multiple units to trigger specified, ignoring: ${a.value}`);
+      return;
+    }
     const e = c.expand(a.value);
     if (!e.ok) {
       err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
       return;
     }
-    const n = parseUnitName(e.value);
-    if (!n) err(c, a, `Unit type not valid, ignoring: ${e.value}`);
-    else c.s.timer!.unit = e.value;
+    if (!parseUnitName(e.value)) err(c, a, `Unit type not valid, ignoring: ${e.value}`);
+    else if (e.value === c.unitName) err(c, a, `Units cannot trigger themselves, ignoring: ${e.value}`);
+    else {
+      c.s.timer!.unit = e.value;
+      c.triggerSet = true;
+    }
   },
 };
 
@@ -845,7 +855,7 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
   const parsed = parseUnitName(name);
   if (!parsed) throw new Error(`interpretUnit: invalid unit name ${name}`);
   const type = parsed.type;
-  const c: Ctx = { unitName: name, type, expand, diags: [], s: emptySettings(name, type), startTimeoutSet: false };
+  const c: Ctx = { unitName: name, type, expand, diags: [], s: emptySettings(name, type), startTimeoutSet: false, triggerSet: false };
   let fatal = false;
 
   for (const f of files) {

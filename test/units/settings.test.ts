@@ -248,12 +248,17 @@ test('settings: [Socket], [Timer] and [Install] (systemd.socket(5), systemd.time
     '/etc/systemd/system/b.socket:7: Failed to load unit foo@.service, ignoring: Unit name foo@.service is missing the instance name.',
   ]);
 
-  const timer = load('[Timer]\nOnCalendar=bogus\nOnBootSec=5x\nOnCalendar=daily\nOnCalendar=Mon *-*-* 10:00\nUnit=foo\nOnBootSec=15min\nOnUnitActiveSec=1h\nOnStartupSec=1\nOnActiveSec=2\nOnUnitInactiveSec=3\nPersistent=yes\nAccuracySec=1us\nRandomizedDelaySec=30s\n', 'backup.timer');
+  const timer = load('[Timer]\nOnCalendar=bogus\nOnBootSec=5x\nOnCalendar=daily\nOnCalendar=Mon *-*-* 10:00\nUnit=foo\nOnBootSec=15min\nOnUnitActiveSec=1h\nOnStartupSec=1\nOnActiveSec=2\nOnUnitInactiveSec=3\nPersistent=yes\nAccuracySec=1us\nRandomizedDelaySec=30s\nUnit=backup.timer\n', 'backup.timer');
   assert.deepEqual(timer.messages, [
     '/etc/systemd/system/backup.timer:2: Failed to parse calendar specification, ignoring: bogus',
     '/etc/systemd/system/backup.timer:3: Failed to parse timer value, ignoring: 5x',
     '/etc/systemd/system/backup.timer:6: Unit type not valid, ignoring: foo',
+    '/etc/systemd/system/backup.timer:15: Units cannot trigger themselves, ignoring: backup.timer',
   ]);
+  // Only the first valid Unit= counts.
+  const two = load('[Timer]\nOnBootSec=1\nUnit=a.service\nUnit=b.service\n', 'two.timer');
+  assert.deepEqual(two.messages, ['/etc/systemd/system/two.timer:4: Multiple units to trigger specified, ignoring: b.service']);
+  assert.equal(two.settings.timer!.unit, 'a.service');
   const t = timer.settings.timer!;
   assert.deepEqual(t.onCalendar.map(formatCalendar), [normalizeCalendar('daily'), 'Mon *-*-* 10:00:00']);
   assert.deepEqual([t.onBootUsec, t.onUnitActiveUsec, t.onStartupUsec, t.onActiveUsec, t.onUnitInactiveUsec], [[900_000_000], [3_600_000_000], [1_000_000], [2_000_000], [3_000_000]]);
