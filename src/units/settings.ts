@@ -209,6 +209,8 @@ interface Ctx {
   startTimeoutSet: boolean;
   /** A timer's Unit= has been set. */
   triggerSet: boolean;
+  /** Unit-wide notes raised while reading a line: the line, to keep them in reading order. */
+  noteLines: Map<Diagnostic, number>;
 }
 
 function warn(c: Ctx, a: Assignment, message: string): void {
@@ -259,6 +261,9 @@ function simplifyPath(p: string): string {
   return '/' + parts.join('/');
 }
 
+/** Self-dependencies systemd drops with a notice; for the other kinds it drops them silently. */
+const NOTED_SELF_DEPENDENCIES = new Set(['Conflicts', 'After', 'Before']);
+
 /** Dependency lists: unit names separated by whitespace; specifiers allowed; never reset. */
 function depsParser(pick: (u: UnitSectionSettings) => string[]) {
   return (c: Ctx, a: Assignment): Outcome => {
@@ -278,6 +283,14 @@ function depsParser(pick: (u: UnitSectionSettings) => string[]) {
       }
       if (!parseUnitName(e.value)) {
         err(c, a, `Failed to add dependency on ${e.value}, ignoring: Invalid argument`);
+        continue;
+      }
+      if (e.value === c.unitName) {
+        if (NOTED_SELF_DEPENDENCIES.has(a.key)) {
+          const note: Diagnostic = { severity: 'warning', file: a.file, line: 0, unit: c.unitName, message: `Dependency ${a.key}=${e.value} is dropped.` };
+          c.diags.push(note);
+          c.noteLines.set(note, a.line);
+        }
         continue;
       }
       const list = pick(c.s.unit);
@@ -384,21 +397,25 @@ function outputParser(pick: 'standardOutput' | 'standardError') {
   };
 }
 
-/** Splits a whitespace-separated list with quotes, expanding specifiers (Documentation=, [Install] lists). */
-function wordsWithSpecifiers(c: Ctx, a: Assignment): string[] | null {
+/**
+ * Splits a whitespace-separated list with quotes, expanding specifiers
+ * (Documentation=, Sockets=, [Install] lists). [Install] is not checked when
+ * systemd loads a unit, so there (`silent`) words that fail are just dropped.
+ */
+function wordsWithSpecifiers(c: Ctx, a: Assignment, silent = false): string[] | null {
   const out: string[] = [];
   let rest = a.value;
   for (;;) {
     const r = extractWord(rest, { unquote: true });
     if (!r.ok) {
-      err(c, a, `Invalid syntax, ignoring: ${a.value}`);
+      if (!silent) err(c, a, `Invalid syntax, ignoring: ${a.value}`);
       return null;
     }
     if (r.word === null) return out;
     rest = r.rest;
     const e = c.expand(r.word);
     if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in ${r.word}, ignoring: ${e.error}`);
+      if (!silent) err(c, a, `Failed to resolve unit specifiers in '${r.word}', ignoring: ${e.error}`);
       continue;
     }
     out.push(e.value);
@@ -498,7 +515,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
   Type: enumParser(SERVICE_TYPES, 'service type', (c, v) => (c.s.service!.typeSetting = v)),
   BusName: (c, a) => {
     const e = c.expand(a.value);
-    if (!e.ok) err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
+    if (!e.ok) err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
     else c.s.service!.busName = e.value === '' ? null : e.value;
   },
   ExecStartPre: execParser((s) => s.execStartPre),
@@ -538,7 +555,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
     }
     const e = c.expand(a.value);
     if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
       return;
     }
     const optional = e.value.startsWith('-');
@@ -586,7 +603,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
     }
     const e = c.expand(a.value);
     if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
       return;
     }
     // Relative paths are taken below /run; the legacy /var/run is mapped to /run.
@@ -665,7 +682,7 @@ function listen(c: Ctx, a: Assignment, kind: 'stream' | 'datagram'): Outcome {
   }
   const e = c.expand(a.value);
   if (!e.ok) {
-    err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+    err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
     return;
   }
   const r = parseSocketAddress(e.value);
@@ -679,8 +696,13 @@ function listen(c: Ctx, a: Assignment, kind: 'stream' | 'datagram'): Outcome {
 function timerValue(pick: (t: TimerSettings) => number[]) {
   return (c: Ctx, a: Assignment): Outcome => {
     if (a.value === '') return resetTimer(c);
-    const v = parseTimespan(a.value);
-    if (v === null) err(c, a, `Failed to parse timer value, ignoring: ${a.value}`);
+    const e = c.expand(a.value);
+    if (!e.ok) {
+      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
+      return;
+    }
+    const v = parseTimespan(e.value);
+    if (v === null) err(c, a, `Failed to parse timer value, ignoring: ${e.value}`);
     else pick(c.s.timer!).push(v);
   };
 }
@@ -701,7 +723,7 @@ const TIMER_KEYS: Record<string, Handler> = {
     if (a.value === '') return resetTimer(c);
     const e = c.expand(a.value);
     if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
+      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
       return;
     }
     const spec = parseCalendar(e.value);
@@ -758,7 +780,7 @@ function installList(c: Ctx, a: Assignment, pick: (i: InstallSettings) => string
     list.length = 0;
     return;
   }
-  for (const w of wordsWithSpecifiers(c, a) ?? []) if (!list.includes(w)) list.push(w);
+  for (const w of wordsWithSpecifiers(c, a, true) ?? []) if (!list.includes(w)) list.push(w);
 }
 
 /** Keys accepted per section, for each unit type. */
@@ -855,7 +877,7 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
   const parsed = parseUnitName(name);
   if (!parsed) throw new Error(`interpretUnit: invalid unit name ${name}`);
   const type = parsed.type;
-  const c: Ctx = { unitName: name, type, expand, diags: [], s: emptySettings(name, type), startTimeoutSet: false, triggerSet: false };
+  const c: Ctx = { unitName: name, type, expand, diags: [], s: emptySettings(name, type), startTimeoutSet: false, triggerSet: false, noteLines: new Map() };
   let fatal = false;
 
   for (const f of files) {
@@ -866,7 +888,8 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
     // as systemd logs them while reading; nothing after a fatal line.
     const syntax = [...f.diagnostics, ...f.sections.filter((sec) => isReadSection(sec.name, type)).flatMap((sec) => sec.diagnostics)];
     const mine = [...syntax.filter((d) => d.line <= stopLine), ...c.diags.slice(mark)];
-    mine.sort((a, b) => a.line - b.line);
+    const at = (d: Diagnostic): number => (d.line > 0 ? d.line : (c.noteLines.get(d) ?? Infinity));
+    mine.sort((a, b) => at(a) - at(b));
     c.diags.splice(mark, c.diags.length - mark, ...mine);
     if (fatal) break;
     // An unreadable file (invalid section header) ends loading: LoadState error.

@@ -278,3 +278,12 @@ test('settings: [X-Fleet] options are exposed in order, old X- names included', 
     ['MachineID', 'abc', 7], ['MachineOf', 'db.service', 8], ['Replaces', 'old.service', 9], ['X-ConditionMachineOf', 'x.service', 10],
   ]);
 });
+
+test('settings: dependencies on the unit itself are dropped, some with a notice (systemd-analyze verify 252)', () => {
+  for (const key of ['Requires', 'Wants', 'Requisite', 'BindsTo', 'PartOf', 'Conflicts', 'After', 'Before']) {
+    const r = load(`[Unit]\n${key}=t.service\nStartLimitBurst=x\n[Service]\nExecStart=/bin/true\n`);
+    const notice = ['Conflicts', 'After', 'Before'].includes(key) ? [`t.service: Dependency ${key}=t.service is dropped.`] : [];
+    assert.deepEqual(r.messages, [...notice, `${P}:3: Failed to parse unsigned value, ignoring: x`], key);
+  }
+  assert.deepEqual(load('[Unit]\nAfter=t.service a.service\n[Service]\nExecStart=/bin/true\n').settings.unit.after, ['a.service']);
+});
