@@ -287,3 +287,25 @@ test('settings: dependencies on the unit itself are dropped, some with a notice 
   }
   assert.deepEqual(load('[Unit]\nAfter=t.service a.service\n[Service]\nExecStart=/bin/true\n').settings.unit.after, ['a.service']);
 });
+
+test('settings: an unknown specifier is reported per setting in systemd\'s words (systemd-analyze verify 252)', () => {
+  const sock = load('[Socket]\nListenStream=%Z\nService=%Z\nListenStream=80\n', 'sp.socket');
+  assert.deepEqual(sock.messages, [
+    "/etc/systemd/system/sp.socket:2: Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot",
+    '/etc/systemd/system/sp.socket:3: Failed to resolve unit specifiers in %Z, ignoring: Invalid slot',
+  ]);
+  const timer = load('[Timer]\nOnCalendar=%Z\nUnit=%Z\nOnBootSec=%Z\nOnBootSec=1\n', 'sp.timer');
+  assert.deepEqual(timer.messages, [
+    "/etc/systemd/system/sp.timer:2: Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot",
+    '/etc/systemd/system/sp.timer:3: Failed to resolve unit specifiers in %Z, ignoring: Invalid slot',
+    "/etc/systemd/system/sp.timer:4: Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot",
+  ]);
+  // [Install] is only read by enable, so nothing is reported for WantedBy= at load.
+  const svc = load('[Service]\nExecStart=/bin/true\nSockets=%Z\nStandardOutput=file:%Z\nBusName=%Z\n[Unit]\nDocumentation=%Z\n[Install]\nWantedBy=%Z\n', 'sp.service');
+  assert.deepEqual(svc.messages, [
+    "/etc/systemd/system/sp.service:3: Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot",
+    '/etc/systemd/system/sp.service:4: Failed to resolve unit specifiers in %Z, ignoring: Invalid slot',
+    '/etc/systemd/system/sp.service:5: Failed to resolve unit specifiers in %Z, ignoring: Invalid slot',
+    "/etc/systemd/system/sp.service:7: Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot",
+  ]);
+});
