@@ -129,12 +129,15 @@ test('words: extractWord reports unbalanced quotes and returns the rest', () => 
   assert.deepEqual(extractWord('   ', { unquote: true }), { ok: true, word: null, rest: '' });
 });
 
+// Cross-checked with systemd 252's 30-systemd-environment-d-generator, which reads
+// environment.d files with the same reader (it rejects empty values on its own).
 test('environment files: the rules of systemd.exec(5) EnvironmentFile=', async () => {
   const { parseEnvironmentFile } = await import('../../src/units/index.js');
   const text = [
     '# comment', '; comment', '', 'noequals', 'PLAIN=  a  b  ', 'ESC=a\\\\b\\$c', 'CONT=x\\', 'y',
     "SQ='one", "two \\n'", 'DQ="a\\"b\\$c\\d\\`e\\\\f"', 'DQCONT="x\\', 'y"', "APOS=it's",
     'DUP=1', 'DUP=2', '9BAD=1', 'export E=1', 'EMPTY=', 'COREOS_PRIVATE_IPV4=192.0.2.10',
+    '# a comment ending in a backslash \\', 'HIDDEN=swallowed by the comment in systemd 252', 'LAST=z',
   ].join('\n');
   assert.deepEqual(parseEnvironmentFile(text), {
     env: {
@@ -148,6 +151,7 @@ test('environment files: the rules of systemd.exec(5) EnvironmentFile=', async (
       DUP: '2',
       EMPTY: '',
       COREOS_PRIVATE_IPV4: '192.0.2.10',
+      LAST: 'z',
     },
     invalid: ['9BAD=1', 'export E=1'],
   });
