@@ -200,9 +200,9 @@ export interface InterpretResult {
 
 type Outcome = void | 'fatal';
 
+/** State while reading one unit's files. */
 interface Ctx {
   unitName: string;
-  type: UnitType;
   expand: SpecifierExpander;
   diags: Diagnostic[];
   s: UnitSettings;
@@ -877,7 +877,7 @@ export function interpretUnit(name: string, files: readonly UnitFile[], expand: 
   const parsed = parseUnitName(name);
   if (!parsed) throw new Error(`interpretUnit: invalid unit name ${name}`);
   const type = parsed.type;
-  const c: Ctx = { unitName: name, type, expand, diags: [], s: emptySettings(name, type), startTimeoutSet: false, triggerSet: false, noteLines: new Map() };
+  const c: Ctx = { unitName: name, expand, diags: [], s: emptySettings(name, type), startTimeoutSet: false, triggerSet: false, noteLines: new Map() };
   let fatal = false;
 
   for (const f of files) {
