@@ -18,7 +18,7 @@ import {
 } from '../../src/store/index.js';
 
 /** 2026-11-22T17:00:00Z, a whole second. */
-export const T0: UnixNanos = 1_795_453_200n * 1_000_000_000n;
+export const T0: UnixNanos = 1_795_366_800n * 1_000_000_000n;
 export const SEC = 1_000_000_000n;
 
 export interface Reply {
