@@ -15,7 +15,7 @@ import { load, Node, repr, type ReprContext } from './node.js';
 import { recoverStore, saveStore } from './snapshot.js';
 import { emptyStats, statsToJSON, type StatField, type StatsValues } from './stats.js';
 import { TtlHeap } from './ttl-heap.js';
-import { Watcher, WatcherHub } from './watcher.js';
+import { type Watcher, WatcherHub } from './watcher.js';
 
 export const CLUSTER_PREFIX = '/0';
 export const KEYS_PREFIX = '/1';
@@ -315,7 +315,7 @@ export class Store {
     return curr;
   }
 
-  internalGet(nodePath: string): Node | V2Error {
+  private internalGet(nodePath: string): Node | V2Error {
     nodePath = cleanPath(joinPath('/', nodePath));
     return this.walk(nodePath, (parent, name) => {
       if (parent.children === null) return this.err(Ecode.NotDir, parent.path);
@@ -451,4 +451,3 @@ function removalEvent(action: ActionName, n: Node, nodePath: string, index: numb
   };
 }
 
-export { Watcher };
