@@ -7,7 +7,7 @@
 // read-only like the root. Use `keysPath()` to turn an API key into a store path
 // and render with `trimPrefix: KEYS_PREFIX`.
 
-import { Ecode, newError, V2Error } from './errors.js';
+import { Ecode, newError, V2Error, type ErrorCode } from './errors.js';
 import { Action, type ActionName, type Event, type NodeExtern } from './event.js';
 import { cleanPath, joinPath, splitPath, baseName } from './gopath.js';
 import { MIN_EXPIRE_TIME, type UnixNanos } from './gotime.js';
@@ -273,7 +273,7 @@ export class Store {
     return this.permute === undefined ? { now } : { now, permute: this.permute };
   }
 
-  private err(code: (typeof Ecode)[keyof typeof Ecode], cause: string): V2Error {
+  private err(code: ErrorCode, cause: string): V2Error {
     return newError(code, cause, this.currentIndex);
   }
 
@@ -286,7 +286,7 @@ export class Store {
     return e;
   }
 
-  private succeedWithError(field: StatField, code: (typeof Ecode)[keyof typeof Ecode], cause: string): V2Error {
+  private succeedWithError(field: StatField, code: ErrorCode, cause: string): V2Error {
     this.inc(field);
     return this.err(code, cause);
   }
