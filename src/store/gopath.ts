@@ -1,0 +1,37 @@
+// Go's package path (Clean, Join, Split), which etcd applies to every key.
+
+/** path.Clean: the shortest equivalent slash path (rooted stays rooted, no trailing slash, "" → "."). */
+export function cleanPath(p: string): string {
+  if (p === '') return '.';
+  const rooted = p.startsWith('/');
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(part);
+  }
+  const joined = out.join('/');
+  if (rooted) return '/' + joined;
+  return joined === '' ? '.' : joined;
+}
+
+/** path.Join: non-empty elements joined by "/" and cleaned; "" if all are empty. */
+export function joinPath(...elems: string[]): string {
+  const parts = elems.filter((e) => e !== '');
+  return parts.length === 0 ? '' : cleanPath(parts.join('/'));
+}
+
+/** path.Split: [dir including its trailing slash, file]. */
+export function splitPath(p: string): [string, string] {
+  const i = p.lastIndexOf('/');
+  return [p.slice(0, i + 1), p.slice(i + 1)];
+}
+
+/** The last element of a slash path (what etcd's node.IsHidden looks at). */
+export function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
+}
