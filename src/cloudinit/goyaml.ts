@@ -6,6 +6,7 @@
 // scalar with go-yaml's rules and restates errors the way libyaml did.
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments } from 'yaml';
 import type { Document, Node as YamlNode, YAMLError } from 'yaml';
+import { decodeBase64Go } from './encoding.js';
 
 /** A decoded YAML value with go-yaml v1 typing. `text` is the scalar's value
  *  as the parser produced it: what go-yaml stores into a string field. */
@@ -177,8 +178,9 @@ function shortTag(tag: string): string {
 export function resolveScalar(tag: string, text: string): YNode {
   const resolvable = ['', `${TAG}str`, `${TAG}bool`, `${TAG}int`, `${TAG}float`, `${TAG}null`].includes(tag);
   if (tag === `${TAG}binary`) {
-    const bytes = goBase64Decode(text);
-    if (!bytes) throw new Fail('!!binary value contains invalid base64 data');
+    const d = decodeBase64Go(new TextEncoder().encode(text));
+    if (!('bytes' in d)) throw new Fail('!!binary value contains invalid base64 data');
+    const bytes = d.bytes;
     return { kind: 'str', text: latin1OrUtf8(bytes), value: latin1OrUtf8(bytes), bytes };
   }
   if (!resolvable) return { kind: 'str', text, value: text };
@@ -238,14 +240,6 @@ function goParseFloat(s: string): number | null {
   if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(s)) return null;
   const v = Number(s);
   return Number.isFinite(v) ? v : null;
-}
-
-/** encoding/base64 StdEncoding.DecodeString: padding required, \r and \n ignored. */
-export function goBase64Decode(s: string): Uint8Array | null {
-  const t = s.replace(/[\r\n]/g, '');
-  if (t.length % 4 !== 0) return null;
-  if (!/^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(t)) return null;
-  return new Uint8Array(Buffer.from(t, 'base64'));
 }
 
 function latin1OrUtf8(bytes: Uint8Array): string {

@@ -14,6 +14,7 @@ import { decodeContent } from './encoding.js';
 import { goFloat, goJsonString, goQuote } from './gofmt.js';
 import { parseGoYaml, type YNode } from './goyaml.js';
 import { decodeInto, zeroOf, type SVal } from './parse.js';
+import { goPathDir } from './gopath.js';
 import { CLOUD_CONFIG_TYPE, type Field, type FieldType } from './schema.js';
 
 export type EntryKind = 'error' | 'warning' | 'info';
@@ -469,32 +470,8 @@ export function validateCloudConfig(text: string): Report {
 // ---------------------------------------------------------------------------
 // Go library behaviour the rules depend on.
 
-/** path.Dir: everything before the last slash, cleaned. */
-export function goPathDir(p: string): string {
-  const i = p.lastIndexOf('/');
-  return goPathClean(p.slice(0, i + 1));
-}
-
-/** path.Clean. */
-export function goPathClean(p: string): string {
-  if (p === '') return '.';
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-    } else out.push(part);
-  }
-  const s = out.join('/');
-  if (rooted) return `/${s}`;
-  return s === '' ? '.' : s;
-}
-
 /** net/url.ParseRequestURI succeeds: an absolute URI, or an absolute path. */
 export function isRequestUri(raw: string): boolean {
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(raw)) return false;
   if (raw === '') return false;
   if (raw === '*') return true;
