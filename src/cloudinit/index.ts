@@ -62,3 +62,4 @@ export function prepareUserData(input: Uint8Array | string, subs: Substitutions,
   if (parsed.error) return { detection, parsed, error: parsed.error };
   return { detection, parsed, rendered: renderCloudConfig(parsed, root, { substitutions: subs, ...options }) };
 }
+export { decodeDataUrl, parseIgnition, verifyHash, type IgnitionReport, type Json } from './ignition.js';

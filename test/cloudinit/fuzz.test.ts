@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import {
   detectUserData,
   parseCloudConfig,
+  parseIgnition,
   prepareUserData,
   substitutionsFrom,
   validateUserData,
@@ -28,6 +29,7 @@ const seedsDir = new URL('../../../../shared/fixtures/seeds/', import.meta.url);
 const corpus = readdirSync(seedsDir)
   .filter((n) => n.endsWith('.yml'))
   .map((n) => readFileSync(new URL(n, seedsDir), 'utf8'));
+corpus.push('{"ignition":{"version":"3.3.0"},"storage":{"files":[{"path":"/a","contents":{"source":"data:,x"}}]},"systemd":{"units":[{"name":"a.service","enabled":true}]}}');
 corpus.push('#cloud-config\nusers:\n  - name: a\n    groups: [x]\nwrite_files:\n  - encoding: gzip+base64\n    content: H4sIAOC3tVQAA8tIzcnJ5wIAIDA6NgYAAAA=\n    permissions: 0644\n');
 
 const PIECES = ['\t', ':', ': ', '- ', '\n', '  ', '"', "'", '&a ', '*a', '<<: ', '!!binary ', '!!int ', '|', '>', '[', ']', '{', '}', '#', '$private_ipv4', '\\', '%', '@', '`', '?', ',', '0x', '0744', 'off', '~', '---\n', '...\n', '\r', '\u00e9', '\ufeff'];
@@ -63,6 +65,8 @@ function everyEntryPoint(input: string | Uint8Array): void {
   if (report.internalError !== undefined) assert.match(report.internalError, GO_PANICS);
   parseCloudConfig(typeof input === 'string' ? input : d.text);
   prepareUserData(input, subs, emptyRoot);
+  const ign = parseIgnition(d.text);
+  assert.ok(Array.isArray(ign.errors) && Array.isArray(ign.warnings));
 }
 
 test('random bytes and mutated configs never throw (seeded)', () => {
