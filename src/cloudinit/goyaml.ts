@@ -301,7 +301,8 @@ function translateError(text: string, err: YAMLError): PositionedProblem {
   const at = (offset: number, message: string): PositionedProblem => ({ offset, line: lineOf(text, offset), message });
   switch (err.code) {
     case 'MISSING_CHAR':
-      if (/quote/i.test(msg)) return { offset: start, line: endOfStreamLine(text), message: 'found unexpected end of stream' };
+      // An unclosed quote runs to the end: libyaml marks the last line itself.
+      if (/quote/i.test(msg)) return { offset: start, line: lineOf(text, text.length), message: 'found unexpected end of stream' };
       if (/Implicit map keys/.test(msg)) {
         // libyaml gives up on the key when it reaches the next token (or the
         // end of the stream) and marks that place.
@@ -356,6 +357,7 @@ function libyamlTabProblem(text: string): PositionedProblem | null {
   const lines = text.split('\n');
   let offset = 0;
   let blockParentIndent = -1;
+  let blockIndent: number | null = null;
   let inBlock = false;
   let flowDepth = 0;
   for (let ln = 0; ln < lines.length; ln++) {
@@ -364,7 +366,13 @@ function libyamlTabProblem(text: string): PositionedProblem | null {
     offset += lines[ln].length + 1;
     const ind = line.length - line.replace(/^ */, '').length;
     if (inBlock) {
-      if (line.trim() === '' || ind > blockParentIndent) continue;
+      // Inside a block scalar a tab where indentation is still due is an error.
+      if (line[ind] === '\t' && (blockIndent === null || ind < blockIndent)) {
+        return { offset: lineStart + ind, line: ln, message: 'found a tab character where an indentation space is expected' };
+      }
+      if (line.trim() === '') continue;
+      if (blockIndent === null && ind > blockParentIndent) blockIndent = ind;
+      if (blockIndent !== null && ind >= blockIndent) continue;
       inBlock = false;
     }
     if (flowDepth > 0) {
@@ -394,6 +402,7 @@ function libyamlTabProblem(text: string): PositionedProblem | null {
     if (/^[|>][0-9+-]*[ \t]*(#.*)?$/.test(content)) {
       inBlock = true;
       blockParentIndent = ind;
+      blockIndent = null;
     } else if (/^[[{]/.test(content)) {
       flowDepth = Math.max(0, countFlow(content));
     }
