@@ -4,7 +4,7 @@
 // Invariants:
 //   snapshot index <= applied <= committed <= lastIndex()
 //   every index in (firstIndex()-1, lastIndex()] has a known term.
-import { isRaftError, RaftError } from './errors.js';
+import { RaftError } from './errors.js';
 import type { Storage } from './storage.js';
 import { limitSize } from './storage.js';
 import type { Entry, Snapshot } from './types.js';
@@ -47,32 +47,32 @@ export class RaftLog {
 
   /** Term of entry i; throws ERR_RAFT_COMPACTED / ERR_RAFT_UNAVAILABLE outside the log. */
   term(i: number): number {
+    const t = this.maybeTerm(i);
+    if (t !== undefined) return t;
+    if (i < this.firstIndex() - 1) throw new RaftError('ERR_RAFT_COMPACTED', `index ${i}`);
+    throw new RaftError('ERR_RAFT_UNAVAILABLE', `index ${i}`);
+  }
+
+  /**
+   * Term of entry i, or undefined when i is outside the log (compacted or
+   * beyond the end). Never throws: this is on the hot path of every append.
+   */
+  maybeTerm(i: number): number | undefined {
     const t = this.unstable.maybeTerm(i);
     if (t !== undefined) return t;
-    // The valid range is [index of dummy entry, last index].
-    const dummy = this.firstIndex() - 1;
-    if (i < dummy) throw new RaftError('ERR_RAFT_COMPACTED', `index ${i}`);
-    if (i > this.lastIndex()) throw new RaftError('ERR_RAFT_UNAVAILABLE', `index ${i}`);
+    // The valid range is [index of the dummy entry, last index].
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return undefined;
+    if (i >= this.unstable.offset) return undefined;
     return this.storage.term(i);
   }
 
   /** Term of entry i, or 0 when i is outside the log (compacted or beyond the end). */
   termOrZero(i: number): number {
-    try {
-      return this.term(i);
-    } catch (err) {
-      if (isRaftError(err, 'ERR_RAFT_COMPACTED') || isRaftError(err, 'ERR_RAFT_UNAVAILABLE')) return 0;
-      throw err;
-    }
+    return this.maybeTerm(i) ?? 0;
   }
 
   matchTerm(i: number, term: number): boolean {
-    try {
-      return this.term(i) === term;
-    } catch (err) {
-      if (isRaftError(err, 'ERR_RAFT_COMPACTED') || isRaftError(err, 'ERR_RAFT_UNAVAILABLE')) return false;
-      throw err;
-    }
+    return this.maybeTerm(i) === term;
   }
 
   /**
@@ -123,12 +123,8 @@ export class RaftLog {
    */
   findConflictByTerm(index: number, term: number): { index: number; term: number } {
     for (; index > 0; index--) {
-      let t: number;
-      try {
-        t = this.term(index);
-      } catch {
-        return { index, term: 0 };
-      }
+      const t = this.maybeTerm(index);
+      if (t === undefined) return { index, term: 0 };
       if (t <= term) return { index, term: t };
     }
     return { index: 0, term: 0 };

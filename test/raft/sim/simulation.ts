@@ -288,7 +288,14 @@ export class Simulation {
       this.observe(n);
     }
     for (const n of this.nodes.values()) {
-      if (n.alive && (!faults || this.rng.chance(this.profile.readyRate))) this.processReady(n);
+      if (!n.alive) continue;
+      if (faults) {
+        // Under faults a node may fall behind on its Ready processing.
+        if (this.rng.chance(this.profile.readyRate)) this.processReady(n);
+      } else {
+        // A healthy application drains Ready until there is nothing left.
+        for (let i = 0; i < 1000 && n.alive && n.node!.hasReady(); i++) this.processReady(n);
+      }
     }
   }
 
@@ -661,8 +668,10 @@ export class Simulation {
     // The bound grows with the work left over from the fault phase: the
     // uncommitted backlog must commit before the probe can, at least one
     // entry per round trip in the slowest flow-control settings.
-    const last = Math.max(...this.liveNodes().map((n) => n.node!.raft.raftLog.lastIndex()));
-    const backlog = Math.max(0, last - this.checker.highestCommitted());
+    const running = this.liveNodes().filter((n) => !this.removed.has(n.id));
+    const last = Math.max(...running.map((n) => n.node!.raft.raftLog.lastIndex()));
+    const slowest = Math.min(...running.map((n) => n.appliedIndex));
+    const backlog = Math.max(0, last - slowest);
     maxSteps += 4 * backlog;
     this.trace(`faults stopped: network healed, every node running; backlog ${backlog}, allowing ${maxSteps} steps`);
     const marker = `s${this.opts.seed}-liveness`;
