@@ -293,9 +293,12 @@ export class Raft {
       for (const m of pending) this.sendMsgReadIndexResponse(m);
     }
     // A leader that removed itself keeps leading until that change commits,
-    // then steps aside (thesis §4.2.2).
+    // then steps aside (thesis §4.2.2) — after telling the others the new
+    // commit index, so they learn the removal took effect without waiting
+    // out an election timeout.
     if (!this.configLog.at(this.raftLog.committed).voters.includes(this.id)) {
       this.logger.info(`${this.id} is no longer a voter after committed index ${this.raftLog.committed}; stepping down`);
+      this.bcastAppend();
       this.becomeFollower(this.term, NONE);
     }
   }
