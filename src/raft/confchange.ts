@@ -8,6 +8,12 @@
 // the rest of the argument true: it appends a new change only after the
 // previous one committed, and only after it committed an entry of its own
 // term (the fix for the single-server change bug Ongaro described in 2015).
+//
+// A removed server is not sent the entry that removes it (its progress goes
+// with it), so it may keep believing it is a voter. With pre-vote or
+// check-quorum its campaigns are harmless; without them its higher terms
+// would depose leaders again and again. Applications should, like etcd's
+// transport, drop messages from members whose removal has been applied.
 import type { ConfChange, ConfChangeType, ConfState, NodeId } from './types.js';
 
 const typeCodes: Record<ConfChangeType, number> = { addNode: 1, removeNode: 2, addLearnerNode: 3 };

@@ -13,6 +13,7 @@ import type { Progress } from './progress.js';
 import type { RandomSource } from './random.js';
 import type { ReadOnlyOption } from './readonly.js';
 import { ReadOnly } from './readonly.js';
+import { Lease } from './lease.js';
 import type { Storage } from './storage.js';
 import { majorityVoteResult, ProgressTracker } from './tracker.js';
 import type { ConfState, Entry, HardState, Message, MessageType, NodeId, RaftRole, ReadState, Snapshot, SoftState } from './types.js';
@@ -62,6 +63,8 @@ export interface RaftConfig {
     grantVotesWithoutLogCheck?: boolean;
     /** Commit any entry a quorum holds, even one from an earlier term (breaks §5.4.2). */
     commitPreviousTermEntries?: boolean;
+    /** Treat the leader lease as never expiring (breaks lease reads, see lease.ts). */
+    leaseNeverExpires?: boolean;
   };
 }
 
@@ -99,6 +102,10 @@ export class Raft {
   pendingConfIndex = 0;
   private uncommittedSize = 0;
   private readOnly: ReadOnly;
+  /** Lease reads: see lease.ts. */
+  private readonly lease: Lease;
+  /** Ticks since this node started: the lease's clock. */
+  private ticks = 0;
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
   private pendingReadIndexMessages: Message[] = [];
 
@@ -142,6 +149,7 @@ export class Raft {
     this.breakVoteCheck = c.unsafeTestingBreak?.grantVotesWithoutLogCheck ?? false;
     this.breakCommitRule = c.unsafeTestingBreak?.commitPreviousTermEntries ?? false;
     this.readOnly = new ReadOnly(readOnlyOption);
+    this.lease = new Lease(c.electionTick, c.unsafeTestingBreak?.leaseNeverExpires ?? false);
     this.trk = new ProgressTracker(maxInflight);
 
     this.raftLog = new RaftLog(c.storage, c.maxCommittedSizePerReady ?? this.maxMsgSize);
@@ -269,7 +277,9 @@ export class Raft {
   }
 
   private bcastHeartbeat(ctx?: Uint8Array): void {
-    const c = ctx ?? this.readOnly.lastPendingRequestCtx() ?? EMPTY_DATA;
+    // In lease mode every heartbeat round is numbered, so that acks tell the
+    // leader which round (and so which send time) a quorum confirmed.
+    const c = this.readOnly.option === 'leaseBased' ? this.lease.startRound(this.ticks) : ctx ?? this.readOnly.lastPendingRequestCtx() ?? EMPTY_DATA;
     this.forEachPeer((id) => this.sendHeartbeat(id, c));
   }
 
@@ -284,7 +294,7 @@ export class Raft {
   }
 
   private afterCommitAdvanced(): void {
-    this.configLog.compact(this.raftLog.committed);
+    this.configLog.compact(this.raftLog.applied);
     if (this.role !== 'leader') return;
     // Reads that waited for this leader's first commit can go now.
     if (this.pendingReadIndexMessages.length > 0 && this.committedEntryInCurrentTerm()) {
@@ -333,6 +343,7 @@ export class Raft {
     this.pendingConfIndex = 0;
     this.uncommittedSize = 0;
     this.readOnly = new ReadOnly(this.readOnly.option);
+    this.lease.revoke();
     this.pendingReadIndexMessages = [];
   }
 
@@ -425,7 +436,8 @@ export class Raft {
     if (this.role !== 'leader') return;
     if (self && this.trk.voters.includes(this.id)) self.match = Math.max(self.match, this.raftLog.lastIndex());
     if (this.leadTransferee !== NONE && !this.trk.voters.includes(this.leadTransferee)) this.abortLeaderTransfer();
-    // A smaller quorum may commit more; new members need their first append.
+    // A smaller quorum may commit more: tell everyone. (New members get their
+    // first append from the caller's broadcast.)
     if (!this.maybeCommit()) return;
     if (this.role === 'leader') this.bcastAppend();
   }
@@ -433,6 +445,7 @@ export class Raft {
   // --- ticks ----------------------------------------------------------------
 
   tick(): void {
+    this.ticks++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
@@ -528,7 +541,11 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === 'MsgVote' || m.type === 'MsgPreVote') {
         const force = isCampaignTransfer(m.context);
-        const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
+        // In lease mode a node that just started also waits out one election
+        // timeout: it may have been inside a leader's lease before it
+        // restarted, and has forgotten (lease.ts).
+        const justStarted = this.readOnly.option === 'leaseBased' && this.ticks < this.electionTimeout;
+        const inLease = this.checkQuorum && ((this.lead !== NONE && this.electionElapsed < this.electionTimeout) || justStarted);
         if (!force && inLease) {
           // We heard from a leader within the minimum election timeout: this
           // candidate is probably partitioned or removed, so do not let it
@@ -623,7 +640,12 @@ export class Raft {
         this.handleProposal(m);
         return;
       case 'MsgReadIndex':
-        if (this.trk.isSingleton()) {
+        if (!this.trk.isVoter(this.id)) {
+          // A leader that removed itself no longer speaks for any quorum:
+          // another leader may already be committing without it.
+          throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', 'leader is not a voter');
+        }
+        if (this.trk.isSingleton(this.id)) {
           this.respondToReadIndex(m, this.raftLog.committed);
           return;
         }
@@ -632,6 +654,9 @@ export class Raft {
         if (!this.committedEntryInCurrentTerm()) {
           this.pendingReadIndexMessages.push(m);
           return;
+        }
+        if (this.readOnly.option === 'leaseBased' && !this.holdsLease()) {
+          throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', 'no valid leader lease; retry the read');
         }
         this.sendMsgReadIndexResponse(m);
         return;
@@ -650,7 +675,11 @@ export class Raft {
         pr.recentActive = true;
         pr.msgAppFlowPaused = false;
         if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
-        if (this.readOnly.option !== 'safe' || m.context.length === 0) return;
+        if (m.context.length === 0) return;
+        if (this.readOnly.option === 'leaseBased') {
+          this.lease.ack(m.context, m.from, this.id, this.trk.voters);
+          return;
+        }
         const acks = this.readOnly.recvAck(m.from, m.context);
         if (!acks) return;
         const votes = new Map<NodeId, boolean>();
@@ -687,17 +716,22 @@ export class Raft {
     if (this.leadTransferee !== NONE) {
       throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', `transfer of leadership to ${this.leadTransferee} in progress`);
     }
-    let conf = this.trk.confState();
-    for (const e of m.entries) {
-      if (e.type !== 'confChange') continue;
+    const changes = m.entries.filter((e) => e.type === 'confChange');
+    if (changes.length > 0) {
+      // One change at a time (thesis §4.1): a second one in the same batch
+      // could move two voters at once, and majorities stop overlapping.
+      if (changes.length > 1) throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', 'only one configuration change per proposal');
       if (this.pendingConfIndex > this.raftLog.committed) {
         throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', 'a configuration change is already pending');
       }
-      const cc = decodeConfChange(e.data);
-      const problem = confChangeProblem(conf, cc);
+      let cc;
+      try {
+        cc = decodeConfChange(changes[0]!.data);
+      } catch (err) {
+        throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', (err as Error).message);
+      }
+      const problem = confChangeProblem(this.trk.confState(), cc);
       if (problem) throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', problem);
-      // Only one change per proposal batch, as only one may be pending.
-      conf = { voters: [], learners: [] };
     }
     const entries = m.entries.map((e) => ({ ...e }));
     if (!this.appendEntry(entries)) throw new RaftError('ERR_RAFT_PROPOSAL_DROPPED', 'uncommitted entry size limit');
@@ -724,8 +758,10 @@ export class Raft {
     if (!pr.maybeUpdate(m.index)) return;
     if (pr.state === 'probe') {
       pr.becomeReplicate();
-    } else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) {
-      // The snapshot (or entries past it) arrived: resume normal replication.
+    } else if (pr.state === 'snapshot' && (pr.match >= pr.pendingSnapshot || pr.match + 1 >= this.raftLog.firstIndex())) {
+      // The snapshot arrived, or the follower caught up far enough to be
+      // served from the log (even if the transport never reported the
+      // snapshot's fate): resume normal replication.
       pr.becomeProbe();
       pr.becomeReplicate();
     } else if (pr.state === 'replicate') {
@@ -744,7 +780,7 @@ export class Raft {
     }
     if (m.from === this.leadTransferee && pr.match === this.raftLog.lastIndex()) {
       this.logger.info(`${this.id} sent MsgTimeoutNow to ${m.from} after received MsgAppResp`);
-      this.send(message({ type: 'MsgTimeoutNow', to: m.from }));
+      this.sendTimeoutNow(m.from);
     }
   }
 
@@ -764,10 +800,21 @@ export class Raft {
     this.electionElapsed = 0;
     this.leadTransferee = transferee;
     if (pr.match === this.raftLog.lastIndex()) {
-      this.send(message({ type: 'MsgTimeoutNow', to: transferee }));
+      this.sendTimeoutNow(transferee);
     } else {
       this.sendAppend(transferee);
     }
+  }
+
+  private holdsLease(): boolean {
+    return this.leadTransferee === NONE && this.lease.valid(this.ticks);
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    // The transferee's election skips the followers' lease check, so a new
+    // leader may exist before our lease runs out: give the lease up now.
+    this.lease.revoke();
+    this.send(message({ type: 'MsgTimeoutNow', to }));
   }
 
   private abortLeaderTransfer(): void {
@@ -776,6 +823,12 @@ export class Raft {
 
   private sendMsgReadIndexResponse(m: Message): void {
     if (this.readOnly.option === 'leaseBased') {
+      if (!this.holdsLease()) {
+        // Reads released after this leader's first commit may find the lease
+        // gone; they are dropped like any lost request and the client retries.
+        this.logger.debug(`${this.id} dropped a read: no valid leader lease`);
+        return;
+      }
       this.respondToReadIndex(m, this.raftLog.committed);
       return;
     }

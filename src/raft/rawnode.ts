@@ -66,6 +66,8 @@ export class RawNode {
    * in a later Ready; the read may be served once `applied >= index`.
    */
   readIndex(context: Uint8Array): void {
+    // See readonly.ts: contexts must be non-empty and unique cluster-wide.
+    if (context.length === 0) throw new RaftError('ERR_RAFT_CONFIG', 'a read index context must not be empty');
     this.raft.step(message({ type: 'MsgReadIndex', context }));
   }
 
@@ -172,9 +174,21 @@ export class RawNode {
     return this.raft.status();
   }
 
-  /** The latest configuration in the log (it may not be committed yet). */
+  /**
+   * The latest configuration in the log. It may not be committed yet: for a
+   * snapshot at index i use confStateAt(i).
+   */
   confState(): ConfState {
     return this.raft.trk.confState();
+  }
+
+  /** The configuration in force after the entry at `index`, for index >= the applied index. */
+  confStateAt(index: number): ConfState {
+    if (index < this.raft.raftLog.applied) {
+      throw new Error(`confStateAt(${index}): only indexes at or after the applied index ${this.raft.raftLog.applied} are kept`);
+    }
+    const cs = this.raft.configLog.at(index);
+    return { voters: [...cs.voters], learners: [...cs.learners] };
   }
 }
 

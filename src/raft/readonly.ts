@@ -5,12 +5,13 @@
 // Once the application has applied up to that index, the read sees every
 // write acknowledged before the read began. No clock is involved.
 //
-// Lease ("leaseBased", opt-in): the leader answers at once, trusting that no
-// other leader can exist while it holds a lease renewed by check-quorum. That
-// is only safe if every server's clock runs at nearly the same rate: a
-// follower waits at least one election timeout of its own ticks before it can
-// elect someone else, and the leader assumes its own ticks measure the same
-// span. A paused process or a clock that runs slow breaks that assumption.
+// Lease ("leaseBased", opt-in): the leader answers at once while it holds a
+// lease; lease.ts says when that is sound and what it assumes of clocks.
+//
+// Contexts identify requests: they must be non-empty, unique across the whole
+// cluster (followers forward theirs to the leader) and never reused — a late
+// acknowledgement for an old request with the same context would count for
+// the new one.
 import type { Message, NodeId } from './types.js';
 
 export type ReadOnlyOption = 'safe' | 'leaseBased';

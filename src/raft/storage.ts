@@ -124,10 +124,17 @@ export class MemoryStorage implements Storage {
     return this.snap;
   }
 
-  /** Discard entries up to and including compactIndex (which must be <= the applied index). */
+  /**
+   * Discard entries up to and including compactIndex, which must be covered
+   * by the snapshot: a lagging follower can then get the snapshot and the
+   * entries after it, never a gap.
+   */
   compact(compactIndex: number): void {
     const offset = this.offset();
     if (compactIndex <= offset) throw new RaftError('ERR_RAFT_COMPACTED', `index ${compactIndex}`);
+    if (compactIndex > this.snap.metadata.index) {
+      throw new Error(`compact ${compactIndex} is beyond the snapshot at ${this.snap.metadata.index}; take a snapshot first`);
+    }
     if (compactIndex > this.lastIndex()) {
       throw new Error(`compact ${compactIndex} is out of bound lastindex(${this.lastIndex()})`);
     }

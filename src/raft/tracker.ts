@@ -52,8 +52,9 @@ export class ProgressTracker {
     return this.voters.includes(id);
   }
 
-  isSingleton(): boolean {
-    return this.voters.length === 1 && this.learners.length === 0;
+  /** Whether `self` is the only member: it alone forms every quorum. */
+  isSingleton(self: NodeId): boolean {
+    return this.voters.length === 1 && this.voters[0] === self && this.learners.length === 0;
   }
 
   /**

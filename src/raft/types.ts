@@ -128,7 +128,7 @@ export interface Ready {
   committedEntries: Entry[];
   /** Send after `entries` and `hardState` are durable. */
   messages: Message[];
-  /** Whether the write of entries/hardState must be fsynced (term, vote or new entries). */
+  /** Whether the write must be fsynced: term or vote changed, new entries, or a snapshot. */
   mustSync: boolean;
 }
 

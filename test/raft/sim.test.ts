@@ -59,6 +59,12 @@ test('committing a previous-term entry by counting replicas (§5.4.2) is caught 
   assert.equal(v.cause, 'commit-of-previous-term-entry', describeViolation(v));
 });
 
+test('a leader lease that never expires is caught as read-linearizable', () => {
+  const r = firstViolating({ nodes: 3, breakRule: 'lease' }, 1000);
+  assert.ok(r, 'the never-expiring lease went unnoticed for 1000 seeds');
+  assert.equal(r.violations[0]!.kind, 'read-linearizable', describeViolation(r.violations[0]!));
+});
+
 test('a seed replays exactly: the same trace, event for event', () => {
   const a: string[] = [];
   const b: string[] = [];

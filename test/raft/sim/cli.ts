@@ -19,8 +19,9 @@ Options:
   --seed S         replay one seed and print its trace, one line per event
   --steps M        fault steps per seed (default 1200)
   --break RULE     break a Raft rule on purpose: vote (grant votes without the
-                   log up-to-date check) or commit (commit previous-term entries
-                   by counting replicas); the checks should catch it
+                   log up-to-date check), commit (commit previous-term entries
+                   by counting replicas) or lease (a leader lease that never
+                   expires); the checks should catch it
   --quiet          print only the summary line
   -h, --help       show this help
 
@@ -67,7 +68,9 @@ function main(): number {
   if (nodes < 1 || nodes > 9) fail('--nodes must be between 1 and 9');
   const faultSteps = int('steps', values.steps, 1200);
   const breakRule = values.break;
-  if (breakRule !== undefined && breakRule !== 'vote' && breakRule !== 'commit') fail(`--break takes vote or commit, got '${breakRule}'`);
+  if (breakRule !== undefined && breakRule !== 'vote' && breakRule !== 'commit' && breakRule !== 'lease') {
+    fail(`--break takes vote, commit or lease, got '${breakRule}'`);
+  }
   const base: Omit<SimOptions, 'seed'> = { nodes, faultSteps, ...(breakRule ? { breakRule } : {}) };
 
   if (values.seed !== undefined) {

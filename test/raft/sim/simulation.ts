@@ -30,7 +30,7 @@ export interface SimOptions {
   livenessSteps?: number;
   trace?: (line: string) => void;
   /** Deliberately broken Raft rules, to show the checker catches them. */
-  breakRule?: 'vote' | 'commit';
+  breakRule?: 'vote' | 'commit' | 'lease';
 }
 
 export interface SimResult {
@@ -62,11 +62,13 @@ interface FaultProfile {
   readyRate: number;
   preVote: boolean;
   checkQuorum: boolean;
+  /** Serve reads from a leader lease (only with check-quorum) instead of ReadIndex rounds. */
+  leaseReads: boolean;
 }
 
 function drawProfile(rng: SeededRandom): FaultProfile {
   const pick = <T>(xs: readonly T[]): T => rng.pick(xs);
-  return {
+  const profile: FaultProfile = {
     dropRate: pick([0, 0, 0.01, 0.05, 0.2]),
     dupRate: pick([0, 0.01, 0.05]),
     maxDelay: pick([1, 2, 4, 10]),
@@ -84,14 +86,19 @@ function drawProfile(rng: SeededRandom): FaultProfile {
     readyRate: pick([1, 0.9, 0.6]),
     preVote: rng.chance(0.5),
     checkQuorum: rng.chance(0.5),
+    leaseReads: false,
   };
+  // Lease reads need check-quorum; every node ticks in lockstep here, which
+  // is the clock assumption lease.ts states.
+  profile.leaseReads = profile.checkQuorum && rng.chance(0.4);
+  return profile;
 }
 
 function describeProfile(p: FaultProfile): string {
   return (
     `drop=${p.dropRate} dup=${p.dupRate} delay<=${p.maxDelay} crash=${p.crashRate} restart=${p.restartRate} crashOnCommit=${p.crashOnCommitRate} clog=${p.clogRate} partition=${p.partitionRate} ` +
     `conf=${p.confChangeRate} transfer=${p.transferRate} snapshot=${p.snapshotRate} propose=${p.proposeRate} ` +
-    `outstanding<=${p.maxOutstanding} read=${p.readRate} ready=${p.readyRate} preVote=${p.preVote} checkQuorum=${p.checkQuorum}`
+    `outstanding<=${p.maxOutstanding} read=${p.readRate} ready=${p.readyRate} preVote=${p.preVote} checkQuorum=${p.checkQuorum} leaseReads=${p.leaseReads}`
   );
 }
 
@@ -235,9 +242,11 @@ export class Simulation {
       maxInflightMsgs: this.rng.pick([1, 4, 256]),
       checkQuorum: this.profile.checkQuorum,
       preVote: this.profile.preVote,
+      readOnlyOption: this.profile.leaseReads ? 'leaseBased' : 'safe',
       unsafeTestingBreak: {
         grantVotesWithoutLogCheck: this.opts.breakRule === 'vote',
         commitPreviousTermEntries: this.opts.breakRule === 'commit',
+        leaseNeverExpires: this.opts.breakRule === 'lease',
       },
     };
   }
@@ -331,8 +340,12 @@ export class Simulation {
       if (live.length > 0) this.propose(this.rng.pick(live));
     }
     if (faults && this.rng.chance(this.profile.readRate)) {
+      // Clients send half their reads to whoever they believe leads — which,
+      // after a partition, can be a deposed leader that does not know it yet.
       const live = this.liveNodes();
-      if (live.length > 0) this.read(this.rng.pick(live));
+      const leaders = live.filter((n) => n.node!.raft.role === 'leader');
+      if (leaders.length > 0 && this.rng.chance(0.5)) this.read(this.rng.pick(leaders));
+      else if (live.length > 0) this.read(this.rng.pick(live));
     }
   }
 
