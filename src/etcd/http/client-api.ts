@@ -1,0 +1,383 @@
+// The client API of a member (port 2379, and 4001 where listed): the v2 keys
+// API, members, machines, stats, version, health and metrics — each answering
+// as etcd 3.4 with --enable-v2 does (bodies, statuses and content types
+// captured from a real etcd 3.4.23).
+import type http from 'node:http';
+import type { V2Request } from '../../store/index.js';
+import { Ecode, isV2Error, KEYS_PREFIX, newError, renderEvent, V2Error } from '../../store/index.js';
+import { MAX_FORM_BYTES } from '../keys/form.js';
+import type { KeysMethod, KeysRequest } from '../keys/request.js';
+import { parseKeysRequest } from '../keys/request.js';
+import type { Reply } from '../keys/response.js';
+import { CORS_HEADERS, errorReply, eventReply, KEYS_ALLOWED_METHODS, methodNotAllowed, watchHeaders } from '../keys/response.js';
+import { checkPeerURL, memberJSON, MembershipError, membersJSON } from '../member/cluster.js';
+import { computeMemberId } from '../member/ids.js';
+import type { EtcdServer } from '../server/server.js';
+import { CLUSTER_VERSION, RequestTimeoutError, ServerStoppedError } from '../server/server.js';
+import { encodeMemberContext } from '../server/payload.js';
+import { formatMetrics } from './metrics.js';
+
+/** The etcd release whose v2 API coracle speaks; clients that check versions see this. */
+export const ETCD_SERVER_VERSION = '3.4.23';
+
+const KEYS_PATH = '/v2/keys';
+
+function send(res: http.ServerResponse, r: Reply): void {
+  res.writeHead(r.status, [...r.headers, ['Content-Length', String(Buffer.byteLength(r.body))]].flat());
+  res.end(r.body);
+}
+
+function plain(res: http.ServerResponse, status: number, body: string, extra: Array<[string, string]> = []): void {
+  res.writeHead(status, [...CORS_HEADERS, ['Content-Type', 'text/plain; charset=utf-8'], ...extra, ['Content-Length', String(Buffer.byteLength(body))]].flat());
+  res.end(body);
+}
+
+function json(res: http.ServerResponse, status: number, body: string, extra: Array<[string, string]> = []): void {
+  res.writeHead(status, [...CORS_HEADERS, ['Content-Type', 'application/json'], ...extra, ['Content-Length', String(Buffer.byteLength(body))]].flat());
+  res.end(body);
+}
+
+/** Read a body up to `limit` bytes; past that, report it too large without keeping it. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<{ body: string; tooLarge: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve({ body: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge }));
+    req.on('error', reject);
+  });
+}
+
+/** The error a client sees for a request the cluster could not complete. */
+function raftError(err: unknown): V2Error {
+  if (err instanceof RequestTimeoutError || err instanceof ServerStoppedError) return newError(Ecode.RaftInternal, err.message, 0);
+  return newError(Ecode.RaftInternal, (err as Error).message, 0);
+}
+
+export interface ClientApiOptions {
+  server: EtcdServer;
+  clusterToken: string;
+}
+
+export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  const { server } = opts;
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://member');
+    const path = url.pathname;
+    const done = (p: Promise<void>) =>
+      p.catch((err: unknown) => {
+        if (!res.headersSent) json(res, 500, '{"message":"Internal Server Error"}\n');
+        else res.destroy();
+        server.logError('client request failed', err);
+      });
+    if (path === KEYS_PATH || path.startsWith(`${KEYS_PATH}/`)) return void done(keys(server, req, res, url));
+    if (path === '/v2/members' || path.startsWith('/v2/members/')) return void done(members(opts, req, res, path));
+    switch (path) {
+      case '/version':
+        return json(res, 200, JSON.stringify({ etcdserver: ETCD_SERVER_VERSION, etcdcluster: CLUSTER_VERSION }));
+      case '/health':
+        return void done(health(server, res));
+      case '/v2/machines':
+        if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, methodNotAllowed('GET,HEAD'));
+        return plain(res, 200, server.cluster.sorted().flatMap((m) => m.clientURLs).join(', '));
+      case '/v2/stats/self':
+        if (req.method !== 'GET') return send(res, methodNotAllowed('GET'));
+        return json(res, 200, selfStats(server));
+      case '/v2/stats/store':
+        if (req.method !== 'GET') return send(res, methodNotAllowed('GET'));
+        return json(res, 200, server.store.statsJSON());
+      case '/v2/stats/leader':
+        if (req.method !== 'GET') return send(res, methodNotAllowed('GET'));
+        if (!server.isLeader) return json(res, 403, '{"message":"not current leader"}');
+        return json(res, 200, leaderStats(server));
+      case '/metrics':
+        return plain(res, 200, formatMetrics(server), [['Content-Type', 'text/plain; version=0.0.4']]);
+      default:
+        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+        res.end('404 page not found\n');
+    }
+  };
+}
+
+// --- /v2/keys ---------------------------------------------------------------------
+
+function toV2Request(k: KeysRequest): V2Request {
+  const r: { -readonly [K in keyof V2Request]: V2Request[K] } = {
+    method: k.method as 'PUT' | 'POST' | 'DELETE',
+    path: k.path,
+    value: k.value,
+    dir: k.dir,
+    prevValue: k.prevValue,
+    prevIndex: k.prevIndex,
+    recursive: k.recursive,
+  };
+  if (k.prevExist !== undefined) r.prevExist = k.prevExist;
+  if (k.refresh !== undefined) r.refresh = k.refresh;
+  if (k.expiration !== undefined) r.expiration = k.expiration;
+  return r;
+}
+
+async function keys(server: EtcdServer, req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
+  const clusterId = server.cluster.id;
+  const method = req.method ?? 'GET';
+  if (!['GET', 'HEAD', 'PUT', 'POST', 'DELETE'].includes(method)) {
+    send(res, methodNotAllowed(KEYS_ALLOWED_METHODS));
+    return;
+  }
+  const { body, tooLarge } = await readBody(req, MAX_FORM_BYTES);
+  const parsed = parseKeysRequest(
+    {
+      method: method as KeysMethod,
+      keyPath: decodeURIComponentSafe(url.pathname.slice(KEYS_PATH.length)),
+      query: url.search.slice(1),
+      body,
+      bodyTooLarge: tooLarge,
+      contentType: req.headers['content-type'],
+    },
+    server.nowNanos(),
+  );
+  const head = method === 'HEAD';
+  if (isV2Error(parsed)) {
+    send(res, errorReply(parsed, { clusterId, head }));
+    return;
+  }
+  const raft = () => ({ raftIndex: server.committedIndex, raftTerm: server.term });
+
+  if (parsed.method === 'GET' || parsed.method === 'HEAD') {
+    if (parsed.wait) {
+      watch(server, req, res, parsed);
+      return;
+    }
+    if (parsed.quorum) {
+      // etcd 3.4 serves quorum reads through the log: linearizable, at the cost of an entry.
+      await answerProposal(server, res, { method: 'QGET', path: parsed.path, recursive: parsed.recursive, sorted: parsed.sorted }, parsed, head);
+      return;
+    }
+    const r = server.get(parsed.path, parsed.recursive, parsed.sorted);
+    if (isV2Error(r)) send(res, errorReply(r, { clusterId, head }));
+    else send(res, eventReply(r, { clusterId, etcdIndex: server.store.index, raft: raft(), head }));
+    return;
+  }
+  await answerProposal(server, res, toV2Request(parsed), parsed, head);
+}
+
+function decodeURIComponentSafe(p: string): string {
+  // Go's URL.Path is already unescaped; an undecodable escape stays as it is.
+  try {
+    return decodeURIComponent(p);
+  } catch {
+    return p;
+  }
+}
+
+async function answerProposal(server: EtcdServer, res: http.ServerResponse, r: V2Request, k: KeysRequest, head: boolean): Promise<void> {
+  const clusterId = server.cluster.id;
+  let outcome;
+  try {
+    outcome = await server.proposeV2(r);
+  } catch (err) {
+    send(res, errorReply(raftError(err), { clusterId }));
+    return;
+  }
+  const result = outcome.result;
+  if (result.kind === 'error') {
+    send(res, errorReply(result.error, { clusterId, head }));
+  } else if (result.kind === 'event') {
+    send(
+      res,
+      eventReply(result.event, {
+        clusterId,
+        etcdIndex: outcome.storeIndex,
+        raft: { raftIndex: server.committedIndex, raftTerm: server.term },
+        noValueOnSuccess: k.noValueOnSuccess,
+        head,
+      }),
+    );
+  } else {
+    send(res, errorReply(newError(Ecode.RaftInternal, 'unexpected result', 0), { clusterId }));
+  }
+}
+
+function watch(server: EtcdServer, req: http.IncomingMessage, res: http.ServerResponse, k: KeysRequest): void {
+  const w = server.store.watch(k.path, k.recursive, k.stream, k.waitIndex);
+  if (isV2Error(w)) {
+    send(res, errorReply(w, { clusterId: server.cluster.id }));
+    return;
+  }
+  // Headers go out at once, before any event (clients rely on it).
+  res.writeHead(200, watchHeaders({ clusterId: server.cluster.id, etcdIndex: w.startIndex, raft: { raftIndex: server.committedIndex, raftTerm: server.term } }).flat());
+  res.flushHeaders();
+  let closed = false;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    w.remove();
+    res.end();
+  };
+  const pump = () => {
+    if (closed) return;
+    for (let ev = w.take(); ev !== undefined; ev = w.take()) {
+      res.write(renderEvent(ev, { trimPrefix: KEYS_PREFIX }));
+      if (!k.stream) return finish();
+    }
+    if (w.overflowed || (w.removed && !k.stream)) finish();
+  };
+  w.setListener(() => setImmediate(pump));
+  req.on('close', finish);
+  res.on('close', finish);
+  pump();
+}
+
+// --- /v2/members --------------------------------------------------------------------
+
+async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
+  const { server } = opts;
+  const cid: Array<[string, string]> = [['X-Etcd-Cluster-Id', server.cluster.id]];
+  const method = req.method ?? 'GET';
+  const rest = path.slice('/v2/members'.length).replace(/^\//, '');
+  if (rest === 'leader') {
+    if (method !== 'GET') return send(res, methodNotAllowed('GET'));
+    const leader = server.cluster.members.get(server.leader);
+    if (!leader) return json(res, 503, '{"message":"During election"}\n', cid);
+    return json(res, 200, `${memberJSON(leader)}\n`, cid);
+  }
+  if (rest === '') {
+    if (method === 'GET') return json(res, 200, membersJSON(server.cluster), cid);
+    if (method !== 'POST') return send(res, methodNotAllowed('GET,POST'));
+    const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+    if (ct !== 'application/json') {
+      await readBody(req, MAX_FORM_BYTES);
+      return json(res, 415, `${JSON.stringify({ message: `Bad Content-Type ${ct}, accept application/json` })}\n`, cid);
+    }
+    const urls = await peerURLsFromBody(req, res, cid);
+    if (!urls) return;
+    for (const u of urls) {
+      if (server.cluster.peerURLInUse(u)) return json(res, 409, '{"message":"membership: peerURL exists"}\n', cid);
+    }
+    const id = computeMemberId(urls, opts.clusterToken, Math.floor(Date.now() / 1000));
+    if (server.cluster.members.has(id)) return json(res, 409, '{"message":"membership: ID exists"}\n', cid);
+    try {
+      await server.proposeMembership({ type: 'addNode', nodeId: id, context: encodeMemberContext({ id, name: '', peerURLs: urls }) });
+    } catch (err) {
+      server.logError('adding a member failed', err);
+      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    }
+    return json(res, 201, `${memberJSON({ id, name: '', peerURLs: urls, clientURLs: [] })}\n`, cid);
+  }
+  const id = rest;
+  if (method !== 'DELETE' && method !== 'PUT') return send(res, methodNotAllowed('DELETE,PUT'));
+  if (server.cluster.removed.has(id)) return json(res, 410, `${JSON.stringify({ message: `Member permanently removed: ${id}` })}\n`, cid);
+  if (!server.cluster.members.has(id)) {
+    if (method === 'PUT') await readBody(req, MAX_FORM_BYTES);
+    return json(res, 404, `${JSON.stringify({ message: `No such member: ${id}` })}\n`, cid);
+  }
+  if (method === 'DELETE') {
+    try {
+      await server.proposeMembership({ type: 'removeNode', nodeId: id, context: new Uint8Array(0) });
+    } catch (err) {
+      server.logError('removing a member failed', err);
+      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    }
+    res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
+    res.end();
+    return;
+  }
+  const urls = await peerURLsFromBody(req, res, cid);
+  if (!urls) return;
+  for (const u of urls) if (server.cluster.peerURLInUse(u, id)) return json(res, 409, '{"message":"membership: peerURL exists"}\n', cid);
+  try {
+    await server.proposePeerUpdate(id, urls);
+  } catch (err) {
+    server.logError('updating a member failed', err);
+    return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+  }
+  res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
+  res.end();
+}
+
+async function peerURLsFromBody(req: http.IncomingMessage, res: http.ServerResponse, cid: Array<[string, string]>): Promise<string[] | undefined> {
+  const { body } = await readBody(req, MAX_FORM_BYTES);
+  let urls: unknown;
+  try {
+    urls = (JSON.parse(body) as { peerURLs?: unknown }).peerURLs;
+  } catch (err) {
+    json(res, 400, `${JSON.stringify({ message: (err as Error).message })}\n`, cid);
+    return undefined;
+  }
+  if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === 'string')) {
+    json(res, 400, '{"message":"peerURLs must be a non-empty list of URLs"}\n', cid);
+    return undefined;
+  }
+  try {
+    for (const u of urls as string[]) checkPeerURL(u);
+  } catch (err) {
+    if (!(err instanceof MembershipError)) throw err;
+    json(res, 400, `${JSON.stringify({ message: err.message })}\n`, cid);
+    return undefined;
+  }
+  return urls as string[];
+}
+
+// --- health and stats ------------------------------------------------------------------
+
+/** etcd 3.4: healthy when there is a leader and a read through the log succeeds within a second. */
+async function health(server: EtcdServer, res: http.ServerResponse): Promise<void> {
+  let ok = server.leader !== '';
+  if (ok) {
+    ok = await Promise.race([
+      server.proposeV2({ method: 'QGET', path: '/0' }).then(() => true, () => false),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 1000)),
+    ]);
+  }
+  plain(res, ok ? 200 : 503, ok ? '{"health":"true"}' : '{"health":"false"}');
+}
+
+/** Go's time.Duration.String() for the leader uptime. */
+function goDuration(ms: number): string {
+  if (ms < 1) return '0s';
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(9).replace(/\.?0+$/, '')}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = (s % 60).toFixed(9).replace(/\.?0+$/, '');
+  return h > 0 ? `${h}h${m}m${rest}s` : `${m}m${rest}s`;
+}
+
+function selfStats(server: EtcdServer): string {
+  const leaderUp = server.leaderUptimeMs();
+  return JSON.stringify({
+    name: server.name,
+    id: server.memberId,
+    state: server.isLeader ? 'StateLeader' : 'StateFollower',
+    startTime: server.startTime.toISOString(),
+    leaderInfo: { leader: server.leader, uptime: goDuration(leaderUp), startTime: new Date(Date.now() - leaderUp).toISOString() },
+    recvAppendRequestCnt: server.counters.recvAppendRequestCnt,
+    sendAppendRequestCnt: server.counters.sendAppendRequestCnt,
+  });
+}
+
+function leaderStats(server: EtcdServer): string {
+  const followers: Record<string, unknown> = {};
+  for (const m of server.cluster.sorted()) {
+    if (m.id === server.memberId) continue;
+    const st = server.transport.peerStats(m.id);
+    const n = st?.count ?? 0;
+    const average = n > 0 ? st!.sum / n : 0;
+    followers[m.id] = {
+      latency: {
+        current: st?.current ?? 0,
+        average,
+        standardDeviation: n > 0 ? Math.sqrt(Math.max(0, st!.sumOfSquares / n - average * average)) : 0,
+        minimum: n > 0 ? st!.minimum : 0,
+        maximum: st?.maximum ?? 0,
+      },
+      counts: { fail: st?.fail ?? 0, success: st?.success ?? 0 },
+    };
+  }
+  return JSON.stringify({ leader: server.memberId, followers });
+}
