@@ -55,7 +55,10 @@ export const nodeFileOps: FileOps = {
     return new NodeFile(await fsp.open(path, flags, 0o600));
   },
   async readFile(path) {
-    return fsp.readFile(path);
+    // A plain Uint8Array view, so what is sliced out of it is a Uint8Array
+    // copy (Buffer#slice would hand out Buffers sharing the file's memory).
+    const b = await fsp.readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   },
   readdir(dir) {
     return fsp.readdir(dir);
