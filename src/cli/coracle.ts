@@ -1,6 +1,7 @@
 // The `coracle` command: one entry point, one subcommand per piece.
 // Argument handling and output formatting only; the work lives in src/<piece>/.
 import { readFileSync } from 'node:fs';
+import { etcdCommand } from './etcd.js';
 
 export interface Subcommand {
   name: string;
@@ -10,6 +11,11 @@ export interface Subcommand {
 
 // Subcommands register here as their pieces land (etcd, node, fleetd, cluster…).
 const subcommands: Subcommand[] = [
+  {
+    name: 'etcd',
+    summary: 'run one member of an etcd-compatible cluster (etcd 3.4 flags, v2 API)',
+    run: etcdCommand,
+  },
   {
     name: 'version',
     summary: 'print the coracle version',
@@ -43,6 +49,7 @@ function usage(): string {
     '',
     'Examples:',
     '  coracle version',
+    '  coracle etcd --name m1 --data-dir /tmp/m1 --initial-cluster m1=http://localhost:2380',
     '  npm run sim -- --seeds 1000 --from 1   # the Raft simulator (from a checkout)',
     '',
   ].join('\n');
@@ -54,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage());
     return first === undefined ? 2 : 0;
   }
-  if (first === '-v' || first === '--version') return subcommands[0]!.run([]);
+  if (first === '-v' || first === '--version') return subcommands.find((c) => c.name === 'version')!.run([]);
   const command = subcommands.find((c) => c.name === first);
   if (!command) {
     process.stderr.write(`coracle: unknown command '${first}'\n\n${usage()}`);

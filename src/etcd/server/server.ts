@@ -139,6 +139,11 @@ export class EtcdServer {
       }
       this.storage.append(restored.entries);
       this.storage.setHardState(restored.hardState);
+      if ('appended' in restored && Array.isArray(restored.appended) && restored.appended.length > 0) {
+        // --force-new-cluster wrote new entries in memory: they go to disk first.
+        this.bootstrapEntries = restored.appended as Entry[];
+        this.bootstrapHardState = restored.hardState;
+      }
     } else if (opts.bootstrapNewCluster) {
       bootstrap(
         this.storage,
@@ -198,6 +203,13 @@ export class EtcdServer {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
+  /** Run `f` once the server has stopped (on request or on its own). */
+  onStop(f: () => void): void {
+    this.stopHooks.push(f);
+  }
+
+  private readonly stopHooks: Array<() => void> = [];
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
@@ -211,6 +223,7 @@ export class EtcdServer {
     // Let an in-flight Ready finish its disk write before closing the disk.
     while (this.readyRunning) await new Promise((r) => setTimeout(r, 5));
     await this.opts.persistence.close();
+    for (const f of this.stopHooks.splice(0)) f();
   }
 
   // --- state for the APIs ------------------------------------------------------
