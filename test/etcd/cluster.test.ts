@@ -1,0 +1,194 @@
+// `coracle etcd` as a user runs it: separate processes on 127.0.0.21-25,
+// driven by the real etcdctl 3.4 and by plain HTTP. Members are stopped by PID.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { etcdctl, findLeader, initialCluster, MemberProcess, request, sleep, startCluster, tempDir } from './members.js';
+
+const ADDRS = ['127.0.0.21', '127.0.0.22', '127.0.0.23'];
+const running: MemberProcess[] = [];
+const dirs: string[] = [];
+
+after(async () => {
+  await Promise.all(running.map((m) => m.kill9()));
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function cluster(addrs: string[], extra: string[] = []): Promise<{ members: MemberProcess[]; dir: string }> {
+  const dir = tempDir('coracle-etcd-');
+  dirs.push(dir);
+  const members = await startCluster(addrs, dir, extra);
+  running.push(...members);
+  return { members, dir };
+}
+
+async function stopAll(ms: MemberProcess[]): Promise<void> {
+  await Promise.all(ms.map((m) => m.stop()));
+}
+
+const endpoints = (ms: MemberProcess[]) => ms.map((m) => m.clientURL).join(',');
+
+test('the etcdctl these tests drive is the real etcd 3.4 client', () => {
+  const r = etcdctl(['--version']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^etcdctl version: 3\.4\./m);
+});
+
+test('real etcdctl drives a 3-member cluster: set, get, mk, ls, rm, member list, cluster-health', async () => {
+  const { members } = await cluster(ADDRS);
+  const ep = ['--endpoints', endpoints(members)];
+  assert.deepEqual(etcdctl([...ep, 'set', '/ctl/a', 'hello']), { status: 0, stdout: 'hello\n', stderr: '' });
+  assert.equal(etcdctl([...ep, 'get', '/ctl/a']).stdout, 'hello\n');
+  const mk = etcdctl([...ep, 'mk', '/ctl/a', 'x']);
+  assert.equal(mk.status, 4);
+  assert.match(mk.stderr, /^Error: {2}105: Key already exists \(\/ctl\/a\) \[\d+\]$/m);
+  etcdctl([...ep, 'mkdir', '/ctl/d']);
+  assert.equal(etcdctl([...ep, 'ls', '--sort', '-p', '/ctl']).stdout, '/ctl/a\n/ctl/d/\n');
+  assert.equal(etcdctl([...ep, 'rm', '/ctl/a']).stdout, 'PrevNode.Value: hello\n');
+  const get = etcdctl([...ep, 'get', '/ctl/a']);
+  assert.equal(get.status, 4);
+  assert.match(get.stderr, /100: Key not found \(\/ctl\/a\)/);
+
+  const list = etcdctl([...ep, 'member', 'list']).stdout.trim().split('\n').sort();
+  assert.equal(list.length, 3);
+  for (const [i, addr] of ADDRS.entries()) {
+    assert.ok(
+      list.some((l) => l.endsWith(`name=m${i + 1} peerURLs=http://${addr}:2380 clientURLs=http://${addr}:2379 isLeader=${l.includes('isLeader=true') ? 'true' : 'false'}`)),
+      `member list lacks m${i + 1}:\n${list.join('\n')}`,
+    );
+  }
+  assert.equal(list.filter((l) => l.includes('isLeader=true')).length, 1);
+  const health = etcdctl([...ep, 'cluster-health']);
+  assert.equal(health.status, 0, health.stderr);
+  assert.match(health.stdout, /cluster is healthy\n$/);
+  assert.equal((health.stdout.match(/is healthy: got healthy result from/g) ?? []).length, 3);
+  await stopAll(members);
+});
+
+test('kill -9 the leader during writes: a new leader, writes continue, no acknowledged write lost; the member rejoins', async () => {
+  const { members, dir } = await cluster(ADDRS);
+  const acked: string[] = [];
+  let killed: MemberProcess | undefined;
+  const deadline = Date.now() + 15000;
+  for (let i = 0; i < 300 && Date.now() < deadline; i++) {
+    if (i === 60) {
+      killed = await findLeader(members);
+      await killed.kill9();
+    }
+    const live = members.filter((m) => m !== killed);
+    const target = live[i % live.length]!;
+    try {
+      const r = await request('PUT', `${target.clientURL}/v2/keys/w/${i}`, `value=v${i}`);
+      if (r.status === 201 || r.status === 200) acked.push(String(i));
+    } catch {
+      // not acknowledged: may or may not have been written
+    }
+  }
+  assert.ok(killed, 'the leader was killed');
+  assert.ok(acked.length >= 240, `only ${acked.length} of 300 writes were acknowledged`);
+  const newLeader = await findLeader(members.filter((m) => m !== killed));
+  assert.notEqual(newLeader, killed);
+
+  // Restart the killed member from its data dir; it must catch up.
+  const restarted = new MemberProcess({ ...killed.spec, dataDir: path.join(dir, killed.spec.name) });
+  running.push(restarted);
+  await restarted.waitReady();
+  for (const m of [...members.filter((x) => x !== killed), restarted]) {
+    for (const i of acked) {
+      const r = await request('GET', `${m.clientURL}/v2/keys/w/${i}?quorum=true`);
+      assert.equal(r.status, 200, `acknowledged key /w/${i} missing on ${m.spec.name}: ${r.body}`);
+      assert.equal((JSON.parse(r.body) as { node: { value: string } }).node.value, `v${i}`);
+    }
+  }
+  await stopAll([...members, restarted]);
+});
+
+test('a member far behind catches up from a snapshot', async () => {
+  const { members, dir } = await cluster(ADDRS, ['--snapshot-count', '20']);
+  const lagging = members[2]!;
+  await lagging.stop();
+  for (let i = 0; i < 120; i++) {
+    const r = await request('PUT', `${members[i % 2]!.clientURL}/v2/keys/s/${i}`, `value=${i}`);
+    assert.ok(r.status === 201 || r.status === 200, r.body);
+  }
+  const back = new MemberProcess({ ...lagging.spec, dataDir: path.join(dir, lagging.spec.name) });
+  running.push(back);
+  await back.waitReady();
+  const r = await request('GET', `${back.clientURL}/v2/keys/s/119?quorum=true`);
+  assert.equal(JSON.parse(r.body).node.value, '119');
+  const local = await request('GET', `${back.clientURL}/v2/keys/s/0`);
+  assert.equal(JSON.parse(local.body).node.value, '0');
+  assert.ok(back.log.some((l) => l.includes('applied snapshot from the leader')), 'the lagging member was sent a snapshot');
+  await stopAll([...members.slice(0, 2), back]);
+});
+
+test('etcdctl member add / remove grow and shrink the cluster', async () => {
+  const { members, dir } = await cluster(ADDRS);
+  const ep = ['--endpoints', endpoints(members)];
+  const add = etcdctl([...ep, 'member', 'add', 'm4', 'http://127.0.0.24:2380']);
+  assert.equal(add.status, 0, add.stderr);
+  const id = /Added member named m4 with ID ([0-9a-f]+) to cluster/.exec(add.stdout)?.[1];
+  assert.ok(id, add.stdout);
+  assert.match(add.stdout, /\nETCD_NAME="m4"\nETCD_INITIAL_CLUSTER="[^"]*m4=http:\/\/127\.0\.0\.24:2380[^"]*"\nETCD_INITIAL_CLUSTER_STATE="existing"\n/);
+  const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!;
+  assert.match(etcdctl([...ep, 'member', 'list']).stdout, new RegExp(`^${id}\\[unstarted\\]: peerURLs=http://127.0.0.24:2380$`, 'm'));
+
+  const m4 = new MemberProcess({ name: 'm4', addr: '127.0.0.24', dataDir: path.join(dir, 'm4'), initialCluster: ic, state: 'existing' });
+  running.push(m4);
+  await m4.waitReady();
+  assert.match(etcdctl([...ep, 'member', 'list']).stdout, new RegExp(`^${id}: name=m4 peerURLs=http://127.0.0.24:2380 clientURLs=http://127.0.0.24:2379`, 'm'));
+  etcdctl([...ep, 'set', '/grown', 'yes']);
+  assert.equal((await request('GET', `${m4.clientURL}/v2/keys/grown?quorum=true`)).status, 200);
+
+  const rm = etcdctl([...ep, 'member', 'remove', id]);
+  assert.equal(rm.stdout, `Removed member ${id} from cluster\n`);
+  assert.equal(await Promise.race([m4.exited.then(() => 'exited'), sleep(10000).then(() => 'still running')]), 'exited');
+  assert.equal(etcdctl([...ep, 'member', 'list']).stdout.trim().split('\n').length, 3);
+  assert.equal(etcdctl([...ep, 'set', '/shrunk', 'yes']).status, 0);
+  await stopAll(members);
+});
+
+test('--force-new-cluster brings a lone survivor back as a one-member cluster with its data', async () => {
+  const { members, dir } = await cluster(ADDRS);
+  await request('PUT', `${members[0]!.clientURL}/v2/keys/kept`, 'value=yes');
+  await stopAll(members);
+  const survivor = new MemberProcess({ ...members[0]!.spec, dataDir: path.join(dir, 'm1'), extra: ['--force-new-cluster'] });
+  running.push(survivor);
+  await survivor.waitReady();
+  const r = await request('GET', `${survivor.clientURL}/v2/keys/kept`);
+  assert.equal(JSON.parse(r.body).node.value, 'yes');
+  const ms = JSON.parse((await request('GET', `${survivor.clientURL}/v2/members`)).body) as { members: Array<{ name: string }> };
+  assert.deepEqual(ms.members.map((m) => m.name), ['m1']);
+  assert.equal((await request('PUT', `${survivor.clientURL}/v2/keys/after`, 'value=1')).status, 201);
+  await survivor.stop();
+});
+
+test('bad input gets etcd\'s errors and the member stays up', async () => {
+  const { members } = await cluster([ADDRS[0]!]);
+  const url = members[0]!.clientURL;
+  const big = await request('PUT', `${url}/v2/keys/big`, `value=${'x'.repeat(12 * 1024 * 1024)}`);
+  assert.equal(big.status, 400);
+  assert.equal(big.body, '{"errorCode":210,"message":"Invalid POST form","cause":"http: POST too large","index":0}\n');
+  const ok2mb = await request('PUT', `${url}/v2/keys/two`, `value=${'y'.repeat(2 * 1024 * 1024)}`);
+  assert.equal(ok2mb.status, 201);
+  const bad = await request('PUT', `${url}/v2/keys/k?ttl=abc`, 'value=1');
+  assert.equal(bad.body, '{"errorCode":202,"message":"The given TTL in POST form is not a number","cause":"invalid value for \\"ttl\\"","index":0}\n');
+  const wrong = await request('PATCH', `${url}/v2/keys/k`);
+  assert.equal(wrong.status, 405);
+  const peerGarbage = await request('POST', `http://${ADDRS[0]}:2380/raft`, '{"not":"a batch"}', { 'X-Etcd-Cluster-ID': 'x' });
+  assert.equal(peerGarbage.status, 412);
+  const health = await request('GET', `${url}/health`);
+  assert.equal(health.body, '{"health":"true"}');
+  await members[0]!.stop();
+});
+
+test('a second member cannot open a data dir in use', async () => {
+  const { members, dir } = await cluster([ADDRS[0]!]);
+  const second = new MemberProcess({ ...members[0]!.spec, addr: '127.0.0.25', initialCluster: initialCluster(['127.0.0.25']), dataDir: path.join(dir, 'm1') });
+  running.push(second);
+  const code = await second.exited;
+  assert.equal(code, 1);
+  assert.ok(second.log.some((l) => /locked/.test(l)), second.log.join('\n'));
+  await members[0]!.stop();
+});
