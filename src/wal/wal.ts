@@ -23,7 +23,14 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Entry, HardState } from '../raft/types.js';
 import { isEmptyHardState } from '../raft/types.js';
-import { encodeEntry, encodeHardState, encodeWalSnapshot, type WalSnapshot } from './codec.js';
+import {
+  decodeHardState,
+  decodeWalSnapshot,
+  encodeEntry,
+  encodeHardState,
+  encodeWalSnapshot,
+  type WalSnapshot,
+} from './codec.js';
 import { WalError, isWalError } from './errors.js';
 import { nodeFileOps, type FileOps, type WalFile } from './fileops.js';
 import { DirLock } from './lock.js';
@@ -189,6 +196,43 @@ export class Wal {
       lock.release();
       throw err;
     }
+  }
+
+  /**
+   * The snapshot markers in the log whose index is at or below the last
+   * hard state's commit, read without taking the lock or repairing
+   * anything (etcd's ValidSnapshotEntries). A member starts from the newest
+   * .snap file among these: a .snap written just before a crash may have no
+   * marker yet, and opening from it would fail.
+   */
+  static async snapshotMarkers(dir: string, opts: Pick<WalOptions, 'fileOps'> = {}): Promise<WalSnapshot[]> {
+    const ops = opts.fileOps ?? nodeFileOps;
+    const segs = sortSegments(await ops.readdir(dir));
+    const markers: WalSnapshot[] = [];
+    let commit = 0;
+    let chain: number | undefined;
+    for (let i = 0; i < segs.length; i++) {
+      const name = segs[i]!.name;
+      const scan = scanSegment(await ops.readFile(path.join(dir, name)), chain);
+      for (const rec of scan.records) {
+        try {
+          if (rec.type === RecordType.Snapshot) markers.push(decodeWalSnapshot(rec.data));
+          else if (rec.type === RecordType.State) commit = decodeHardState(rec.data).commit;
+        } catch (err) {
+          throw new WalError('ERR_WAL_CORRUPT', `undecodable record in ${name} at offset ${rec.offset}`, {
+            file: name,
+            offset: rec.offset,
+            cause: err,
+          });
+        }
+      }
+      const d = scan.damage;
+      if (d && (i < segs.length - 1 || d.kind === 'corrupt')) {
+        throw new WalError('ERR_WAL_CORRUPT', `${d.reason} in ${name} at offset ${d.offset}`, { file: name, offset: d.offset });
+      }
+      chain = scan.chain;
+    }
+    return markers.filter((m) => m.index <= commit);
   }
 
   /**
