@@ -303,9 +303,10 @@ export class Wal {
       const d = scan.damage;
       if (d) {
         const last = i === segs.length - 1;
-        // Only the last segment can be torn, and not in its first record,
-        // which was fsynced before the segment got its name.
-        if (!last || d.kind === 'corrupt' || d.offset === 0) {
+        // Only the last segment can be torn, and not in its head (the crc
+        // and metadata records), which was fsynced before the segment got
+        // its name.
+        if (!last || d.kind === 'corrupt' || scan.records.length < 2) {
           const later = d.laterRecord === undefined ? '' : ` (a valid record follows at offset ${d.laterRecord})`;
           const tail = last ? '' : ' (not the last segment, so not a torn write)';
           throw new WalError('ERR_WAL_CORRUPT', `${d.reason} in ${name} at offset ${d.offset}${later}${tail}`, {
@@ -549,8 +550,9 @@ export class Wal {
 
   private fail(err: unknown): void {
     if (this.failed) return;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = isWalError(err) ? err.message : `${code ?? ''} ${(err as Error).message ?? String(err)}`.trim();
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const message = err instanceof Error ? err.message : String(err);
+    const why = isWalError(err) || message.includes(code) ? message : `${code}: ${message}`;
     this.failed = new WalError('ERR_WAL_WRITE_FAILED', `${this.tail.name} in ${this.dir}: ${why}; reopen to recover`, {
       file: this.tail.name,
       offset: this.tail.offset,
