@@ -379,11 +379,19 @@ export class Wal {
         if (e.index !== first + i) {
           return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `entries not consecutive at ${e.index}`));
         }
-        records.push({ type: RecordType.Entry, data: encodeEntry(e) });
+        try {
+          records.push({ type: RecordType.Entry, data: encodeEntry(e) });
+        } catch (err) {
+          return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `entry ${e.index}: ${(err as Error).message}`, { cause: err }));
+        }
       }
     }
     if (hardState && !isEmptyHardState(hardState)) {
-      records.push({ type: RecordType.State, data: encodeHardState(hardState) });
+      try {
+        records.push({ type: RecordType.State, data: encodeHardState(hardState) });
+      } catch (err) {
+        return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `hard state: ${(err as Error).message}`, { cause: err }));
+      }
     }
     if (records.length === 0) return Promise.resolve();
     if (entries.length > 0) {
@@ -401,9 +409,15 @@ export class Wal {
   saveSnapshot(snap: WalSnapshot): Promise<void> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
+    let data: Uint8Array;
+    try {
+      data = encodeWalSnapshot(snap);
+    } catch (err) {
+      return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `snapshot marker: ${(err as Error).message}`, { cause: err }));
+    }
     this.expectNext = Math.max(this.expectNext, snap.index + 1);
     this.lastIndex = Math.max(this.lastIndex, snap.index);
-    return this.enqueue([{ type: RecordType.Snapshot, data: encodeWalSnapshot(snap) }], true);
+    return this.enqueue([{ type: RecordType.Snapshot, data }], true);
   }
 
   /**
