@@ -23,7 +23,14 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Entry, HardState } from '../raft/types.js';
 import { isEmptyHardState } from '../raft/types.js';
-import { encodeEntry, encodeHardState, encodeWalSnapshot, type WalSnapshot } from './codec.js';
+import {
+  decodeHardState,
+  decodeWalSnapshot,
+  encodeEntry,
+  encodeHardState,
+  encodeWalSnapshot,
+  type WalSnapshot,
+} from './codec.js';
 import { WalError, isWalError } from './errors.js';
 import { nodeFileOps, type FileOps, type WalFile } from './fileops.js';
 import { DirLock } from './lock.js';
@@ -192,6 +199,43 @@ export class Wal {
   }
 
   /**
+   * The snapshot markers in the log whose index is at or below the last
+   * hard state's commit, read without taking the lock or repairing
+   * anything (etcd's ValidSnapshotEntries). A member starts from the newest
+   * .snap file among these: a .snap written just before a crash may have no
+   * marker yet, and opening from it would fail.
+   */
+  static async snapshotMarkers(dir: string, opts: Pick<WalOptions, 'fileOps'> = {}): Promise<WalSnapshot[]> {
+    const ops = opts.fileOps ?? nodeFileOps;
+    const segs = sortSegments(await ops.readdir(dir));
+    const markers: WalSnapshot[] = [];
+    let commit = 0;
+    let chain: number | undefined;
+    for (let i = 0; i < segs.length; i++) {
+      const name = segs[i]!.name;
+      const scan = scanSegment(await ops.readFile(path.join(dir, name)), chain);
+      for (const rec of scan.records) {
+        try {
+          if (rec.type === RecordType.Snapshot) markers.push(decodeWalSnapshot(rec.data));
+          else if (rec.type === RecordType.State) commit = decodeHardState(rec.data).commit;
+        } catch (err) {
+          throw new WalError('ERR_WAL_CORRUPT', `undecodable record in ${name} at offset ${rec.offset}`, {
+            file: name,
+            offset: rec.offset,
+            cause: err,
+          });
+        }
+      }
+      const d = scan.damage;
+      if (d && (i < segs.length - 1 || d.kind === 'corrupt')) {
+        throw new WalError('ERR_WAL_CORRUPT', `${d.reason} in ${name} at offset ${d.offset}`, { file: name, offset: d.offset });
+      }
+      chain = scan.chain;
+    }
+    return markers.filter((m) => m.index <= commit);
+  }
+
+  /**
    * Opens the log in `dir` for appending, after replaying it from the
    * snapshot `from` (whose marker must be in the log; {0, 0} for a log never
    * compacted). A torn tail of the last segment is cut off, logged and
@@ -259,9 +303,10 @@ export class Wal {
       const d = scan.damage;
       if (d) {
         const last = i === segs.length - 1;
-        // Only the last segment can be torn, and not in its first record,
-        // which was fsynced before the segment got its name.
-        if (!last || d.kind === 'corrupt' || d.offset === 0) {
+        // Only the last segment can be torn, and not in its head (the crc
+        // and metadata records), which was fsynced before the segment got
+        // its name.
+        if (!last || d.kind === 'corrupt' || scan.records.length < 2) {
           const later = d.laterRecord === undefined ? '' : ` (a valid record follows at offset ${d.laterRecord})`;
           const tail = last ? '' : ' (not the last segment, so not a torn write)';
           throw new WalError('ERR_WAL_CORRUPT', `${d.reason} in ${name} at offset ${d.offset}${later}${tail}`, {
@@ -334,11 +379,19 @@ export class Wal {
         if (e.index !== first + i) {
           return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `entries not consecutive at ${e.index}`));
         }
-        records.push({ type: RecordType.Entry, data: encodeEntry(e) });
+        try {
+          records.push({ type: RecordType.Entry, data: encodeEntry(e) });
+        } catch (err) {
+          return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `entry ${e.index}: ${(err as Error).message}`, { cause: err }));
+        }
       }
     }
     if (hardState && !isEmptyHardState(hardState)) {
-      records.push({ type: RecordType.State, data: encodeHardState(hardState) });
+      try {
+        records.push({ type: RecordType.State, data: encodeHardState(hardState) });
+      } catch (err) {
+        return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `hard state: ${(err as Error).message}`, { cause: err }));
+      }
     }
     if (records.length === 0) return Promise.resolve();
     if (entries.length > 0) {
@@ -356,9 +409,15 @@ export class Wal {
   saveSnapshot(snap: WalSnapshot): Promise<void> {
     const refused = this.refusal();
     if (refused) return Promise.reject(refused);
+    let data: Uint8Array;
+    try {
+      data = encodeWalSnapshot(snap);
+    } catch (err) {
+      return Promise.reject(new WalError('ERR_WAL_BAD_REQUEST', `snapshot marker: ${(err as Error).message}`, { cause: err }));
+    }
     this.expectNext = Math.max(this.expectNext, snap.index + 1);
     this.lastIndex = Math.max(this.lastIndex, snap.index);
-    return this.enqueue([{ type: RecordType.Snapshot, data: encodeWalSnapshot(snap) }], true);
+    return this.enqueue([{ type: RecordType.Snapshot, data }], true);
   }
 
   /**
@@ -505,8 +564,9 @@ export class Wal {
 
   private fail(err: unknown): void {
     if (this.failed) return;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = isWalError(err) ? err.message : `${code ?? ''} ${(err as Error).message ?? String(err)}`.trim();
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const message = err instanceof Error ? err.message : String(err);
+    const why = isWalError(err) || message.includes(code) ? message : `${code}: ${message}`;
     this.failed = new WalError('ERR_WAL_WRITE_FAILED', `${this.tail.name} in ${this.dir}: ${why}; reopen to recover`, {
       file: this.tail.name,
       offset: this.tail.offset,

@@ -62,13 +62,17 @@ test('a lock held by a live process refuses; once it is killed the stale lock is
     const wal = await Wal.create(dir, META);
     await wal.close();
     const holder = child('hold', dir);
+    let held!: () => void;
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
     const exited = lines(holder, (l) => {
       if (l === 'held') held();
     });
-    let held!: () => void;
-    await new Promise<void>((resolve) => (held = resolve));
-    await assert.rejects(Wal.open(dir), (e) => isWalError(e, 'ERR_WAL_LOCKED') && e.message.includes(`pid ${holder.pid}`));
-    holder.kill('SIGKILL');
+    try {
+      await isHeld;
+      await assert.rejects(Wal.open(dir), (e) => isWalError(e, 'ERR_WAL_LOCKED') && e.message.includes(`pid ${holder.pid}`));
+    } finally {
+      holder.kill('SIGKILL'); // also when the assertion failed: never leave it running
+    }
     await exited;
     assert.equal(fs.readFileSync(path.join(dir, LOCK_NAME), 'utf8').trim(), String(holder.pid)); // left behind
     const logger = memoryLogger();

@@ -255,3 +255,15 @@ test('a gap in entry indexes refuses to open even when every CRC checks out', as
     cleanup();
   }
 });
+
+test('damage inside the head of the last segment refuses: the head was durable before the segment had its name', async () => {
+  const { dir, cleanup } = walDir();
+  try {
+    await buildLog(dir, 23);
+    const name = segmentFiles(dir).at(-1)!;
+    fs.truncateSync(path.join(dir, name), 24); // past the crc record, into the metadata record
+    await assert.rejects(Wal.open(dir), (e) => expectCorrupt(e, name, 16));
+  } finally {
+    cleanup();
+  }
+});

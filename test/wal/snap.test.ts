@@ -8,7 +8,8 @@ import type { Snapshot } from '../../src/raft/types.js';
 import { isWalError } from '../../src/wal/errors.js';
 import { snapName } from '../../src/wal/names.js';
 import { decodeSnapFile, encodeSnapFile, loadNewestSnap, purgeSnaps, saveSnap } from '../../src/wal/snap.js';
-import { TestFileOps, memoryLogger, tempDir } from './helpers.js';
+import { Wal } from '../../src/wal/wal.js';
+import { META, TestFileOps, entries, hs, memoryLogger, tempDir } from './helpers.js';
 
 function snap(index: number, term: number, text = `state at ${index}`): Snapshot {
   return {
@@ -87,6 +88,37 @@ test('purge keeps the newest N and removes leftovers of crashed saves', async ()
     assert.deepEqual(gone, [`${snapName(1, 60)}.tmp`, snapName(1, 10), snapName(1, 20), snapName(1, 30)]);
     assert.deepEqual(fs.readdirSync(dir).sort(), [snapName(1, 40), snapName(1, 50), 'keep-me.txt']);
     await assert.rejects(purgeSnaps(dir, 0), (e) => isWalError(e, 'ERR_WAL_BAD_REQUEST'));
+  } finally {
+    cleanup();
+  }
+});
+
+test('start-up: the newest .snap the WAL has a committed marker for is the one to open from', async () => {
+  const { dir: base, cleanup } = tempDir();
+  try {
+    const walDir = path.join(base, 'wal');
+    const snapDir = path.join(base, 'snap');
+    fs.mkdirSync(snapDir);
+    const wal = await Wal.create(walDir, META, { segmentSize: 512 });
+    for (let i = 1; i <= 30; i++) await wal.save(hs(1, i), entries(i, i, 1), true);
+    await saveSnap(snapDir, snap(10, 1));
+    await wal.saveSnapshot({ index: 10, term: 1 });
+    // Crash between writing the .snap file and its WAL marker: an orphan.
+    await saveSnap(snapDir, snap(20, 1));
+    await wal.close();
+
+    assert.deepEqual(await Wal.snapshotMarkers(walDir), [{ index: 0, term: 0 }, { index: 10, term: 1 }]);
+    const markers = await Wal.snapshotMarkers(walDir);
+    const got = await loadNewestSnap(snapDir, {
+      logger: memoryLogger(),
+      accept: (s) => markers.some((m) => m.index === s.index && m.term === s.term),
+    });
+    assert.deepEqual(got?.snapshot, snap(10, 1));
+    const r = await Wal.open(walDir, { index: 10, term: 1 });
+    assert.deepEqual(r.entries, entries(11, 30, 1));
+    await r.wal.close();
+    // Opening from the orphan would have failed.
+    await assert.rejects(Wal.open(walDir, { index: 20, term: 1 }), (e) => isWalError(e, 'ERR_WAL_SNAPSHOT_NOT_FOUND'));
   } finally {
     cleanup();
   }

@@ -101,6 +101,8 @@ test('saves that would leave a gap or are not consecutive are refused before any
     await wal.save(undefined, entries(1, 2, 1), true);
     await assert.rejects(wal.save(undefined, entries(4, 4, 1), true), /gap/);
     await assert.rejects(wal.save(undefined, [...entries(3, 3, 1), ...entries(5, 5, 1)], true), /not consecutive/);
+    await assert.rejects(wal.save({ term: 2 ** 53, vote: '', commit: 0 }, [], true), (e) => isWalError(e, 'ERR_WAL_BAD_REQUEST'));
+    await assert.rejects(wal.saveSnapshot({ index: -1, term: 0 }), (e) => isWalError(e, 'ERR_WAL_BAD_REQUEST'));
     await wal.close();
     await assert.rejects(wal.save(undefined, entries(3, 3, 1), true), (e) => isWalError(e, 'ERR_WAL_CLOSED'));
     const r = await Wal.open(dir);
