@@ -23,34 +23,51 @@ export interface Parsed {
 /** A usage error; `message` is Go's text (`flag provided but not defined: -x`). */
 export class UsageError extends Error {}
 
-/** urfave/cli reorderArgs: flags (and the word after a flag without `=`) first, then the rest. */
-export function reorderArgs(args: readonly string[]): string[] {
-  const flags: string[] = [];
-  const nonflags: string[] = [];
-  let readFlagValue = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      nonflags.push(...args.slice(i));
-      break;
-    }
-    if (readFlagValue && !arg.startsWith('-')) {
-      readFlagValue = false;
-      flags.push(arg);
-      continue;
-    }
-    readFlagValue = false;
-    if (arg !== '-' && arg.startsWith('-')) {
-      flags.push(arg);
-      readFlagValue = !arg.includes('=');
-    } else {
-      nonflags.push(arg);
-    }
-  }
-  return [...flags, ...nonflags];
+/** urfave/cli argIsFlag: is arg one of these flags (`-x`, `--x`, `--x=v`)? */
+function argIsFlag(defs: readonly FlagDef[], arg: string): boolean {
+  if (arg === '-' || arg === '--' || !arg.startsWith('-')) return false;
+  let name = arg;
+  if (name.startsWith('--')) name = name.replace('-', '').replace('-', '');
+  if (name.startsWith('-')) name = name.replace('-', '');
+  name = name.split('=')[0]!;
+  return defs.some((d) => d.names.includes(name));
 }
 
-/** Go's flag.FlagSet.Parse plus urfave's check that two forms of one flag are not both used. */
+/**
+ * urfave/cli 1.22 reorderArgs (the version Debian builds etcdctl 3.4 with):
+ * the command's own flags, each with the word after it when it has no `=`,
+ * move to the front; anything else keeps its order; a `--` goes to the front
+ * of the rest, so it ends flag parsing there.
+ */
+export function reorderArgs(defs: readonly FlagDef[], args: readonly string[]): string[] {
+  const reordered: string[] = [];
+  let remaining: string[] = [];
+  let nextMayBeValue = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (nextMayBeValue && !argIsFlag(defs, arg)) {
+      nextMayBeValue = false;
+      reordered.push(arg);
+    } else if (arg === '--') {
+      remaining = ['--', ...remaining, ...args.slice(i + 1)];
+      break;
+    } else if (argIsFlag(defs, arg)) {
+      reordered.push(arg);
+      nextMayBeValue = !arg.includes('=');
+    } else {
+      remaining.push(arg);
+    }
+  }
+  return [...reordered, ...remaining];
+}
+
+/** urfave's normalizeFlags complaint: two names of one flag both given. */
+export class TwoFormsError extends UsageError {}
+
+/**
+ * Go's flag.FlagSet.Parse, then urfave's check that two names of one flag
+ * were not both used (a TwoFormsError).
+ */
 export function parseFlags(defs: readonly FlagDef[], input: readonly string[]): Parsed {
   const byName = new Map<string, FlagDef>();
   for (const d of defs) for (const n of d.names) byName.set(n, d);
@@ -103,11 +120,9 @@ export function parseFlags(defs: readonly FlagDef[], input: readonly string[]): 
       values.set(key, n);
     }
   }
-  for (const [, forms] of formsUsed) {
-    if (forms.size > 1) {
-      const [a, b] = [...forms];
-      throw new UsageError(`Cannot use two forms of the same flag: ${a} ${b}`);
-    }
+  for (const d of defs) {
+    const used = d.names.filter((n) => formsUsed.get(d.names[0]!)?.has(n) === true);
+    if (used.length > 1) throw new TwoFormsError(`Cannot use two forms of the same flag: ${used[1]} ${used[0]}`);
   }
   return { values, args };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { backupCommand } from './backup.js';
 import type { Command } from './command.js';
 import { Ctx, globalsFrom } from './context.js';
-import { parseFlags, reorderArgs, UsageError, type FlagDef, type Parsed } from './flags.js';
+import { parseFlags, reorderArgs, TwoFormsError, UsageError, type FlagDef, type Parsed } from './flags.js';
 import { clusterHealthCommand } from './health.js';
 import { appHelp, commandHelp } from './help.js';
 import { Exit, processIo, type Io } from './io.js';
@@ -114,7 +114,7 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io): Pro
     global = parseFlags(globalFlags, argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    io.out(`Incorrect Usage. ${e.message}\n\n`);
+    io.out(e instanceof TwoFormsError ? `${e.message}\n` : `Incorrect Usage. ${e.message}\n\n`);
     io.out(appHelp(version()));
     io.err(e.message + '\n');
     throw new Exit(1);
@@ -172,7 +172,7 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io): Pro
 /** A command's flags: reordered, parsed; errors print "Incorrect Usage:" and the command's help. */
 function parseCommandArgs(io: Io, _name: string, flags: readonly FlagDef[], args: readonly string[], helpKey: string): Parsed {
   try {
-    return parseFlags(flags, reorderArgs(args));
+    return parseFlags(flags, reorderArgs(flags, args));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.out(`Incorrect Usage: ${e.message}\n\n`);
