@@ -179,7 +179,9 @@ export async function runScript(tool: Tool, clientURL: string, prefix: readonly 
  * - expiration timestamps (wall clock),
  * - IDs of members added at run time (etcd mixes the clock into them),
  * - the VERSION line of the top-level help (ours must not claim 3.4.23),
- * - the user/role/auth lines of the top-level help (coracle has no v2 auth).
+ * - the user/role/auth lines of the top-level help (coracle has no v2 auth),
+ * - the order of the entries of ETCD_INITIAL_CLUSTER (etcd lists members by
+ *   ID, and an added member's ID is random).
  */
 export function normalize(r: Transcript, stableIds: readonly string[]): Transcript {
   const fix = (s: string): string => {
@@ -187,9 +189,10 @@ export function normalize(r: Transcript, stableIds: readonly string[]): Transcri
     t = t.replace(/\b[0-9a-f]{12,16}\b/g, (id) => (stableIds.includes(id) ? id : '<added-member-id>'));
     t = t.replace(/(VERSION:\n {3})[^\n]*\n/, '$1<version>\n');
     t = t.replace(/^ {3}(user|role|auth) {2,}[^\n]*\n/gm, '');
+    t = t.replace(/^ETCD_INITIAL_CLUSTER="([^"]*)"$/m, (_, list: string) => `ETCD_INITIAL_CLUSTER="${list.split(',').sort().join(',')}"`);
     return t;
   };
   let stdout = fix(r.stdout);
   if (r.sortLines === true) stdout = stdout.split('\n').filter((l) => l !== '').sort().join('\n');
-  return { args: r.args, stdout, stderr: fix(r.stderr), code: r.code };
+  return { args: fix(r.args), stdout, stderr: fix(r.stderr), code: r.code };
 }
