@@ -1,7 +1,7 @@
 // Cluster information endpoints: /version, /health and /v2/stats/*.
 
 import type { CallOptions, Client, RawResponse } from './cluster.js';
-import { EmptyBodyError, InvalidJSONError } from './errors.js';
+import { ClusterError, EmptyBodyError, InvalidJSONError, isConnectionError } from './errors.js';
 import { newAgents, open, readBody } from './http.js';
 import { parseEtcdError } from './keys.js';
 import type { LeaderStats, SelfStats, StoreStats, Versions } from './types.js';
@@ -55,12 +55,19 @@ export function parseHealth(body: string): boolean | undefined {
 }
 
 /**
- * /health of the cluster through the client's endpoints (failover applies, so
- * a 503 from one member moves on to the next).
+ * /health through the client's endpoints: true once a member says healthy
+ * (a 503 `{"health":"false"}` moves on to the next member, as any 5xx does);
+ * false when every member answered unhealthy. Rejects only when no member
+ * could be reached at all.
  */
 export async function health(client: Client, call: CallOptions = {}): Promise<boolean> {
-  const res = await get(client, '/health', call);
-  return parseHealth(res.body.toString('utf8')) === true;
+  try {
+    const res = await get(client, '/health', call);
+    return parseHealth(res.body.toString('utf8')) === true;
+  } catch (err) {
+    if (err instanceof ClusterError && !isConnectionError(err)) return false;
+    throw err;
+  }
 }
 
 export interface MemberHealthOptions {

@@ -117,6 +117,10 @@ function script(): Step[] {
     r('mk', '/ctl/mkttl', 'v', '--ttl', '20'),
     r('update', '/ctl/mkttl', 'w', '--ttl', '40'),
     r('-o', 'extended', 'get', '/ctl/mkttl'),
+    // --debug prints each request as a curl command
+    r('--debug', 'set', '/ctl/dbg', 'a b&c'),
+    r('--debug', '--no-sync', 'get', '/ctl/dbg'),
+    r('--debug', 'rm', '/ctl/dbg'),
     // value from stdin
     { args: ['set', '/ctl/stdin'], stdin: 'from stdin\n' },
     { args: ['mk', '/ctl/stdin2'], stdin: 'x' },
