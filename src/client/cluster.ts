@@ -146,7 +146,7 @@ export class Client {
     opts: DoOptions,
     signal: AbortSignal | undefined,
     readWhole: boolean,
-  ): Promise<RawResponse | (StreamResponse)> {
+  ): Promise<RawResponse | StreamResponse> {
     const eps = [...this.eps];
     const n = eps.length;
     if (n === 0) throw new NoEndpointsError();
@@ -157,7 +157,7 @@ export class Client {
       const ep = eps[k]!;
       const epText = endpointString(ep);
       let err: Error | undefined;
-      let result: RawResponse | (StreamResponse) | undefined;
+      let result: RawResponse | StreamResponse | undefined;
       try {
         result = await this.followRedirects(action(ep), epText, opts, signal, readWhole);
       } catch (e) {
@@ -195,7 +195,7 @@ export class Client {
     opts: DoOptions,
     signal: AbortSignal | undefined,
     readWhole: boolean,
-  ): Promise<RawResponse | (StreamResponse)> {
+  ): Promise<RawResponse | StreamResponse> {
     let req = first;
     for (let hop = 0; ; hop++) {
       if (hop > 10) throw new Error('client: too many redirects');

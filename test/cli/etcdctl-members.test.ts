@@ -51,7 +51,7 @@ async function session(tool: Tool): Promise<{ records: Transcript[]; stableId: s
       { args: ['member', 'list'], sortLines: true, capture: { name: 'm2', re: /^([0-9a-f]+): name=m2 /m } },
       { args: ['cluster-health'], sortLines: true },
       // etcd refuses to remove a member connected for less than 5 s (strict reconfig check).
-      { kind: 'do', fn: () => new Promise((r) => setTimeout(r, 5500)) },
+      { kind: 'do', fn: () => new Promise((r) => setTimeout(r, 6500)) },
       { args: (cap) => ['member', 'remove', cap.get('m2') ?? 'missing'] },
       { kind: 'do', fn: async () => second?.stop() },
       r('member', 'list'),
