@@ -1,12 +1,14 @@
-// `coracle etcd` as a user runs it: separate processes on 127.0.0.21-25,
-// driven by the real etcdctl 3.4 and by plain HTTP. Members are stopped by PID.
+// `coracle etcd` as a user runs it: separate processes, each on its own
+// loopback address (127.0.0.21-39, a range per test so one failure cannot
+// leave another test's addresses taken), driven by the real etcdctl 3.4 and
+// by plain HTTP. Members are stopped by PID.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { etcdctl, findLeader, initialCluster, MemberProcess, request, sleep, startCluster, tempDir } from './members.js';
 
-const ADDRS = ['127.0.0.21', '127.0.0.22', '127.0.0.23'];
+const addrs = (...last: number[]) => last.map((n) => `127.0.0.${n}`);
 const running: MemberProcess[] = [];
 const dirs: string[] = [];
 
@@ -36,6 +38,7 @@ test('the etcdctl these tests drive is the real etcd 3.4 client', () => {
 });
 
 test('real etcdctl drives a 3-member cluster: set, get, mk, ls, rm, member list, cluster-health', async () => {
+  const ADDRS = addrs(21, 22, 23);
   const { members } = await cluster(ADDRS);
   const ep = ['--endpoints', endpoints(members)];
   assert.deepEqual(etcdctl([...ep, 'set', '/ctl/a', 'hello']), { status: 0, stdout: 'hello\n', stderr: '' });
@@ -67,7 +70,7 @@ test('real etcdctl drives a 3-member cluster: set, get, mk, ls, rm, member list,
 });
 
 test('kill -9 the leader during writes: a new leader, writes continue, no acknowledged write lost; the member rejoins', async () => {
-  const { members, dir } = await cluster(ADDRS);
+  const { members, dir } = await cluster(addrs(24, 25, 26));
   const acked: string[] = [];
   let killed: MemberProcess | undefined;
   const deadline = Date.now() + 15000;
@@ -105,11 +108,14 @@ test('kill -9 the leader during writes: a new leader, writes continue, no acknow
 });
 
 test('a member far behind catches up from a snapshot', async () => {
-  const { members, dir } = await cluster(ADDRS, ['--snapshot-count', '20']);
-  const lagging = members[2]!;
+  const { members, dir } = await cluster(addrs(27, 28, 29), ['--snapshot-count', '20']);
+  // Stop a follower (a proposal forwarded to a leader that dies is lost, as in etcd).
+  const leader = await findLeader(members);
+  const lagging = members.find((m) => m !== leader)!;
+  const up = members.filter((m) => m !== lagging);
   await lagging.stop();
   for (let i = 0; i < 120; i++) {
-    const r = await request('PUT', `${members[i % 2]!.clientURL}/v2/keys/s/${i}`, `value=${i}`);
+    const r = await request('PUT', `${up[i % 2]!.clientURL}/v2/keys/s/${i}`, `value=${i}`);
     assert.ok(r.status === 201 || r.status === 200, r.body);
   }
   const back = new MemberProcess({ ...lagging.spec, dataDir: path.join(dir, lagging.spec.name) });
@@ -120,24 +126,24 @@ test('a member far behind catches up from a snapshot', async () => {
   const local = await request('GET', `${back.clientURL}/v2/keys/s/0`);
   assert.equal(JSON.parse(local.body).node.value, '0');
   assert.ok(back.log.some((l) => l.includes('applied snapshot from the leader')), 'the lagging member was sent a snapshot');
-  await stopAll([...members.slice(0, 2), back]);
+  await stopAll([...up, back]);
 });
 
 test('etcdctl member add / remove grow and shrink the cluster', async () => {
-  const { members, dir } = await cluster(ADDRS);
+  const { members, dir } = await cluster(addrs(31, 32, 33));
   const ep = ['--endpoints', endpoints(members)];
-  const add = etcdctl([...ep, 'member', 'add', 'm4', 'http://127.0.0.24:2380']);
+  const add = etcdctl([...ep, 'member', 'add', 'm4', 'http://127.0.0.34:2380']);
   assert.equal(add.status, 0, add.stderr);
   const id = /Added member named m4 with ID ([0-9a-f]+) to cluster/.exec(add.stdout)?.[1];
   assert.ok(id, add.stdout);
-  assert.match(add.stdout, /\nETCD_NAME="m4"\nETCD_INITIAL_CLUSTER="[^"]*m4=http:\/\/127\.0\.0\.24:2380[^"]*"\nETCD_INITIAL_CLUSTER_STATE="existing"\n/);
+  assert.match(add.stdout, /\nETCD_NAME="m4"\nETCD_INITIAL_CLUSTER="[^"]*m4=http:\/\/127\.0\.0\.34:2380[^"]*"\nETCD_INITIAL_CLUSTER_STATE="existing"\n/);
   const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(add.stdout)![1]!;
-  assert.match(etcdctl([...ep, 'member', 'list']).stdout, new RegExp(`^${id}\\[unstarted\\]: peerURLs=http://127.0.0.24:2380$`, 'm'));
+  assert.match(etcdctl([...ep, 'member', 'list']).stdout, new RegExp(`^${id}\\[unstarted\\]: peerURLs=http://127.0.0.34:2380$`, 'm'));
 
-  const m4 = new MemberProcess({ name: 'm4', addr: '127.0.0.24', dataDir: path.join(dir, 'm4'), initialCluster: ic, state: 'existing' });
+  const m4 = new MemberProcess({ name: 'm4', addr: '127.0.0.34', dataDir: path.join(dir, 'm4'), initialCluster: ic, state: 'existing' });
   running.push(m4);
   await m4.waitReady();
-  assert.match(etcdctl([...ep, 'member', 'list']).stdout, new RegExp(`^${id}: name=m4 peerURLs=http://127.0.0.24:2380 clientURLs=http://127.0.0.24:2379`, 'm'));
+  assert.match(etcdctl([...ep, 'member', 'list']).stdout, new RegExp(`^${id}: name=m4 peerURLs=http://127.0.0.34:2380 clientURLs=http://127.0.0.34:2379`, 'm'));
   etcdctl([...ep, 'set', '/grown', 'yes']);
   assert.equal((await request('GET', `${m4.clientURL}/v2/keys/grown?quorum=true`)).status, 200);
 
@@ -150,7 +156,7 @@ test('etcdctl member add / remove grow and shrink the cluster', async () => {
 });
 
 test('--force-new-cluster brings a lone survivor back as a one-member cluster with its data', async () => {
-  const { members, dir } = await cluster(ADDRS);
+  const { members, dir } = await cluster(addrs(35, 36, 37));
   await request('PUT', `${members[0]!.clientURL}/v2/keys/kept`, 'value=yes');
   await stopAll(members);
   const survivor = new MemberProcess({ ...members[0]!.spec, dataDir: path.join(dir, 'm1'), extra: ['--force-new-cluster'] });
@@ -165,7 +171,7 @@ test('--force-new-cluster brings a lone survivor back as a one-member cluster wi
 });
 
 test('bad input gets etcd\'s errors and the member stays up', async () => {
-  const { members } = await cluster([ADDRS[0]!]);
+  const { members } = await cluster(addrs(38));
   const url = members[0]!.clientURL;
   const big = await request('PUT', `${url}/v2/keys/big`, `value=${'x'.repeat(12 * 1024 * 1024)}`);
   assert.equal(big.status, 400);
@@ -176,7 +182,7 @@ test('bad input gets etcd\'s errors and the member stays up', async () => {
   assert.equal(bad.body, '{"errorCode":202,"message":"The given TTL in POST form is not a number","cause":"invalid value for \\"ttl\\"","index":0}\n');
   const wrong = await request('PATCH', `${url}/v2/keys/k`);
   assert.equal(wrong.status, 405);
-  const peerGarbage = await request('POST', `http://${ADDRS[0]}:2380/raft`, '{"not":"a batch"}', { 'X-Etcd-Cluster-ID': 'x' });
+  const peerGarbage = await request('POST', 'http://127.0.0.38:2380/raft', '{"not":"a batch"}', { 'X-Etcd-Cluster-ID': 'x' });
   assert.equal(peerGarbage.status, 412);
   const health = await request('GET', `${url}/health`);
   assert.equal(health.body, '{"health":"true"}');
@@ -184,8 +190,8 @@ test('bad input gets etcd\'s errors and the member stays up', async () => {
 });
 
 test('a second member cannot open a data dir in use', async () => {
-  const { members, dir } = await cluster([ADDRS[0]!]);
-  const second = new MemberProcess({ ...members[0]!.spec, addr: '127.0.0.25', initialCluster: initialCluster(['127.0.0.25']), dataDir: path.join(dir, 'm1') });
+  const { members, dir } = await cluster(addrs(39));
+  const second = new MemberProcess({ ...members[0]!.spec, addr: '127.0.0.30', initialCluster: initialCluster(['127.0.0.30']), dataDir: path.join(dir, 'm1') });
   running.push(second);
   const code = await second.exited;
   assert.equal(code, 1);

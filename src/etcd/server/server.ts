@@ -126,6 +126,11 @@ export class EtcdServer {
           this.scheduleReady();
         },
         isRemoved: (id) => this.cluster.removed.has(id),
+        removedFromCluster: () => {
+          if (this.stopped) return;
+          this.log.warn('this member has been permanently removed from the cluster; stopping');
+          void this.stop();
+        },
       },
       opts.log,
       opts.localAddress,

@@ -24,6 +24,8 @@ export interface TransportHooks {
   reportUnreachable(id: string): void;
   reportSnapshot(id: string, ok: boolean): void;
   isRemoved(id: string): boolean;
+  /** A peer told us we were removed from the cluster (HTTP 410). */
+  removedFromCluster(): void;
 }
 
 interface Peer {
@@ -174,7 +176,10 @@ export class PeerTransport {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           if (res.statusCode === 204) done(true);
-          else done(false, `HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').trim()}`);
+          else {
+            done(false, `HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').trim()}`);
+            if (res.statusCode === 410) this.hooks.removedFromCluster();
+          }
         });
         res.on('error', (err) => done(false, err.message));
       },
@@ -199,6 +204,14 @@ export class PeerTransport {
     if (theirs !== this.clusterId()) {
       this.log.warn('refused raft messages from another cluster', { from: String(req.headers['x-server-from'] ?? ''), theirs: String(theirs ?? '') });
       reply(412, 'cluster ID mismatch\n');
+      return;
+    }
+    // A removed member may not know yet (the entry removing it is never sent
+    // to it): tell it, as etcd does, so it can stop.
+    const from = String(req.headers['x-server-from'] ?? '');
+    if (from !== '' && this.hooks.isRemoved(from)) {
+      req.resume();
+      reply(410, 'the member has been permanently removed from the cluster\n');
       return;
     }
     const chunks: Buffer[] = [];
