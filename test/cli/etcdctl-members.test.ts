@@ -4,6 +4,7 @@
 // printed ETCD_* settings), remove, and cluster-health when healthy, when a
 // member was added but never started, and when quorum is lost.
 
+import http from 'node:http';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdClient } from '../../src/client/index.js';
@@ -58,6 +59,9 @@ async function session(tool: Tool): Promise<{ records: Transcript[]; stableId: s
       // An added member that never starts: no client URLs, and quorum is gone.
       r('member', 'add', 'm3', PEER3),
       { args: ['member', 'list'], sortLines: true },
+      // Let etcd notice the lost quorum (check-quorum deposes the leader within
+      // an election timeout) so both tools see the same settled cluster.
+      { kind: 'do', fn: () => untilHealthStatus(EP, 503) },
       r('cluster-health'),
     ];
     const records = await runScript(tool, EP, ['--endpoints', EP], steps);
@@ -67,6 +71,24 @@ async function session(tool: Tool): Promise<{ records: Transcript[]; stableId: s
     await second?.stop();
     await etcd.stop();
   }
+}
+
+/** Poll the member's /health until it answers `status` (bounded: 15 s). */
+async function untilHealthStatus(clientURL: string, status: number): Promise<void> {
+  const deadline = Date.now() + 15000;
+  while (Date.now() < deadline) {
+    const got = await new Promise<number>((resolve) => {
+      const req = http.get(`${clientURL}/health`, { timeout: 2000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('timeout', () => req.destroy());
+      req.on('error', () => resolve(0));
+    });
+    if (got === status) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${clientURL}/health did not answer ${status} within 15 s`);
 }
 
 test('member list/add/remove/update and cluster-health match the real etcdctl', { timeout: 180000 }, async () => {
