@@ -271,55 +271,7 @@ export class Wal {
         logger.warn('wal: removed an unfinished segment', { dir, file: n });
       }
     }
-    const segs = sortSegments(names);
-    if (segs.length === 0) throw new WalError('ERR_WAL_NOT_FOUND', `no segments in ${dir}`, { file: dir });
-    for (let i = 1; i < segs.length; i++) {
-      const want = segs[0]!.seq + i;
-      if (segs[i]!.seq !== want) {
-        throw new WalError(
-          'ERR_WAL_CORRUPT',
-          `missing segment: seq ${want.toString(16)} should come between ${segs[i - 1]!.name} and ${segs[i]!.name} in ${dir}`,
-          { file: segs[i]!.name, offset: 0 },
-        );
-      }
-    }
-    const k = searchIndex(segs, from.index);
-    if (k < 0) {
-      throw new WalError(
-        'ERR_WAL_NOT_FOUND',
-        `no segment in ${dir} reaches back to index ${from.index} (the oldest is ${segs[0]!.name})`,
-        { file: dir },
-      );
-    }
-    const replayer = new Replayer(from, segs[k]!.index);
-    let chain: number | undefined;
-    let torn: TornTail | undefined;
-    let tailEnd = 0;
-    for (let i = k; i < segs.length; i++) {
-      const name = segs[i]!.name;
-      const buf = await ops.readFile(path.join(dir, name));
-      const scan = scanSegment(buf, chain);
-      for (const rec of scan.records) replayer.apply(rec, name);
-      const d = scan.damage;
-      if (d) {
-        const last = i === segs.length - 1;
-        // Only the last segment can be torn, and not in its head (the crc
-        // and metadata records), which was fsynced before the segment got
-        // its name.
-        if (!last || d.kind === 'corrupt' || scan.records.length < 2) {
-          const later = d.laterRecord === undefined ? '' : ` (a valid record follows at offset ${d.laterRecord})`;
-          const tail = last ? '' : ' (not the last segment, so not a torn write)';
-          throw new WalError('ERR_WAL_CORRUPT', `${d.reason} in ${name} at offset ${d.offset}${later}${tail}`, {
-            file: name,
-            offset: d.offset,
-          });
-        }
-        torn = { file: name, offset: d.offset, bytes: buf.length - d.offset, reason: d.reason };
-      }
-      chain = scan.chain;
-      tailEnd = scan.end;
-    }
-    replayer.finish(dir);
+    const { replayer, segs, torn, chain, tailEnd } = await Wal.scanAll(dir, names, from, ops);
     const tailName = segs[segs.length - 1]!.name;
     const file = await ops.open(path.join(dir, tailName), 'r+');
     try {
@@ -441,6 +393,73 @@ export class Wal {
     }
     await this.ops.syncDir(this.dir);
     return gone.map((s) => s.name);
+  }
+
+  /** Reads and checks every segment needed to replay from `from`: the part open() and read() share. */
+  private static async scanAll(dir: string, names: string[], from: WalSnapshot, ops: FileOps) {
+    const segs = sortSegments(names);
+    if (segs.length === 0) throw new WalError('ERR_WAL_NOT_FOUND', `no segments in ${dir}`, { file: dir });
+    for (let i = 1; i < segs.length; i++) {
+      const want = segs[0]!.seq + i;
+      if (segs[i]!.seq !== want) {
+        throw new WalError(
+          'ERR_WAL_CORRUPT',
+          `missing segment: seq ${want.toString(16)} should come between ${segs[i - 1]!.name} and ${segs[i]!.name} in ${dir}`,
+          { file: segs[i]!.name, offset: 0 },
+        );
+      }
+    }
+    const k = searchIndex(segs, from.index);
+    if (k < 0) {
+      throw new WalError(
+        'ERR_WAL_NOT_FOUND',
+        `no segment in ${dir} reaches back to index ${from.index} (the oldest is ${segs[0]!.name})`,
+        { file: dir },
+      );
+    }
+    const replayer = new Replayer(from, segs[k]!.index);
+    let chain: number | undefined;
+    let torn: TornTail | undefined;
+    let tailEnd = 0;
+    for (let i = k; i < segs.length; i++) {
+      const name = segs[i]!.name;
+      const buf = await ops.readFile(path.join(dir, name));
+      const scan = scanSegment(buf, chain);
+      for (const rec of scan.records) replayer.apply(rec, name);
+      const d = scan.damage;
+      if (d) {
+        const last = i === segs.length - 1;
+        // Only the last segment can be torn, and not in its head (the crc
+        // and metadata records), which was fsynced before the segment got
+        // its name.
+        if (!last || d.kind === 'corrupt' || scan.records.length < 2) {
+          const later = d.laterRecord === undefined ? '' : ` (a valid record follows at offset ${d.laterRecord})`;
+          const tail = last ? '' : ' (not the last segment, so not a torn write)';
+          throw new WalError('ERR_WAL_CORRUPT', `${d.reason} in ${name} at offset ${d.offset}${later}${tail}`, {
+            file: name,
+            offset: d.offset,
+          });
+        }
+        torn = { file: name, offset: d.offset, bytes: buf.length - d.offset, reason: d.reason };
+      }
+      chain = scan.chain;
+      tailEnd = scan.end;
+    }
+    replayer.finish(dir);
+    return { replayer, segs, torn, chain, tailEnd };
+  }
+
+  /**
+   * Reads the log without locking or changing it, for a backup of a running
+   * member (etcd's OpenForRead): the same checks as open(), but a torn end of
+   * the last segment is only left out — the member may be writing it now.
+   */
+  static async read(dir: string, from: WalSnapshot = { index: 0, term: 0 }, opts: { fileOps?: FileOps } = {}): Promise<Omit<WalReplay, 'wal' | 'torn'>> {
+    const ops = opts.fileOps ?? nodeFileOps;
+    if (!(await dirExists(dir))) throw new WalError('ERR_WAL_NOT_FOUND', `no directory ${dir}`, { file: dir });
+    const names = (await ops.readdir(dir)).filter((n) => !n.endsWith('.wal.tmp'));
+    const { replayer } = await Wal.scanAll(dir, names, from, ops);
+    return { metadata: replayer.metadata!, hardState: replayer.hardState, entries: replayer.entries, snapshots: replayer.snapshots };
   }
 
   /** Segment names in order, oldest first. */

@@ -198,3 +198,29 @@ test('a second member cannot open a data dir in use', async () => {
   assert.ok(second.log.some((l) => /locked/.test(l)), second.log.join('\n'));
   await members[0]!.stop();
 });
+
+test('etcdctl backup of a running member restores with --force-new-cluster', async () => {
+  const { members, dir } = await cluster(addrs(50));
+  const m = members[0]!;
+  for (let i = 0; i < 30; i++) await request('PUT', `${m.clientURL}/v2/keys/b/${i}`, `value=${i}`);
+  const backupDir = path.join(dir, 'backup');
+  const ETCDCTL = new URL('../../../bin/etcdctl.js', import.meta.url).pathname;
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [ETCDCTL, 'backup', '--data-dir', m.spec.dataDir, '--backup-dir', backupDir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  const again = spawnSync(process.execPath, [ETCDCTL, 'backup', '--data-dir', m.spec.dataDir, '--backup-dir', backupDir], { encoding: 'utf8' });
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /already holds a member/);
+  await m.stop();
+
+  const restored = new MemberProcess({ ...m.spec, dataDir: backupDir, extra: ['--force-new-cluster'] });
+  running.push(restored);
+  await restored.waitReady();
+  const got = await request('GET', `${restored.clientURL}/v2/keys/b/29`);
+  assert.equal(JSON.parse(got.body).node.value, '29');
+  const oldCluster = m.log.join('\n').match(/"cluster":"([0-9a-f]+)"/)?.[1];
+  assert.ok(oldCluster);
+  assert.notEqual(got.headers['x-etcd-cluster-id'], oldCluster, 'the restored member is a new cluster');
+  await restored.stop();
+});

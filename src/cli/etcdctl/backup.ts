@@ -1,10 +1,12 @@
-// backup: etcdctl copies an etcd data dir (WAL + snapshot) into a backup dir
-// with fresh node and cluster IDs. coracle's data dir format (src/wal/) is not
-// built yet, so this parses the same flags and says plainly that the source
-// cannot be backed up, instead of pretending.
+// backup: etcdctl copies a member's data dir (newest snapshot + write-ahead
+// log) into a backup dir with a fresh cluster ID, to be restored with
+// `coracle etcd --data-dir <backup> --force-new-cluster`. It reads without
+// taking the data dir's lock, so a running member can be backed up.
 
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { backupDataDir, DataDirError } from '../../etcd/server/data-dir.js';
+import { isWalError } from '../../wal/index.js';
 import type { Command } from './command.js';
 import { Exit } from './io.js';
 
@@ -27,10 +29,17 @@ export const backupCommand: Command = {
     if (dataDir === '') fail('--data-dir is required');
     if (backupDir === '') fail('--backup-dir is required');
     if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) fail(`${dataDir}: no such data dir`);
-    const looksLikeEtcd = existsSync(join(dataDir, 'member', 'wal')) || existsSync(join(dataDir, 'member', 'snap'));
-    fail(
-      `${dataDir} is not a coracle data dir: coracle's etcd data dir format is not implemented yet, so there is nothing this etcdctl can back up` +
-        (looksLikeEtcd ? ' (it looks like a real etcd data dir; back it up with the real etcdctl)' : ''),
-    );
+    if (ctx.string('wal-dir') !== '' || ctx.string('backup-wal-dir') !== '') fail('--wal-dir and --backup-wal-dir: coracle keeps the log inside the data dir');
+    if (ctx.bool('with-v3')) fail('--with-v3: coracle has no v3 backend to back up');
+    const looksLikeEtcd = existsSync(join(dataDir, 'member', 'snap', 'db'));
+    const quiet = { info() {}, warn(m: string, f?: Record<string, unknown>) { ctx.io.err(`etcdctl backup: ${m} ${JSON.stringify(f ?? {})}\n`); } };
+    try {
+      await backupDataDir(dataDir, backupDir, quiet);
+    } catch (err) {
+      if (err instanceof DataDirError || isWalError(err)) {
+        fail(`${err.message}${looksLikeEtcd ? ' (this looks like a real etcd data dir; back it up with the real etcdctl)' : ''}`);
+      }
+      throw err;
+    }
   },
 };

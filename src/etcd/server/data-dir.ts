@@ -112,3 +112,30 @@ export async function createDataDir(dataDir: string, identity: MemberIdentity, l
   const wal = await Wal.create(walDir, encodeIdentity(identity), { logger });
   return { persistence: new WalPersistence(wal, snapDir, logger), identity };
 }
+
+/**
+ * `etcdctl backup`: copy a member's newest snapshot and log into a new data
+ * dir, reading without the lock so a running member can be backed up. The
+ * copy gets a fresh cluster ID, so it can only come back as a new cluster:
+ * `coracle etcd --data-dir <backup> --force-new-cluster`.
+ */
+export async function backupDataDir(dataDir: string, backupDir: string, logger: WalLogger): Promise<{ index: number; entries: number }> {
+  const { wal: walDir, snap: snapDir } = dataDirPaths(dataDir);
+  if (!(await Wal.exists(walDir))) throw new DataDirError(`${dataDir} holds no coracle member (no ${walDir})`);
+  if (await hasMember(backupDir)) throw new DataDirError(`${backupDir} already holds a member; choose an empty backup dir`);
+  const markers = new Set((await Wal.snapshotMarkers(walDir)).map((m) => `${m.index}/${m.term}`));
+  const loaded = await loadNewestSnap(snapDir, { logger, accept: (s) => markers.has(`${s.index}/${s.term}`) });
+  const from = loaded ? { index: loaded.snapshot.metadata.index, term: loaded.snapshot.metadata.term } : { index: 0, term: 0 };
+  const read = await Wal.read(walDir, from);
+  const identity = decodeIdentity(read.metadata, walDir);
+  const fresh = (await import('node:crypto')).randomBytes(8).readBigUInt64BE(0).toString(16);
+  const out = await createDataDir(backupDir, { memberId: identity.memberId, clusterId: fresh }, logger);
+  try {
+    if (loaded) await out.persistence.saveSnapshot(loaded.snapshot);
+    await out.persistence.save(read.hardState, read.entries, true);
+  } finally {
+    await out.persistence.close();
+  }
+  const last = read.entries.length > 0 ? read.entries[read.entries.length - 1]!.index : from.index;
+  return { index: last, entries: read.entries.length };
+}
