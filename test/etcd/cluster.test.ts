@@ -164,8 +164,9 @@ test('--force-new-cluster brings a lone survivor back as a one-member cluster wi
   await survivor.waitReady();
   const r = await request('GET', `${survivor.clientURL}/v2/keys/kept`);
   assert.equal(JSON.parse(r.body).node.value, 'yes');
-  const ms = JSON.parse((await request('GET', `${survivor.clientURL}/v2/members`)).body) as { members: Array<{ name: string }> };
-  assert.deepEqual(ms.members.map((m) => m.name), ['m1']);
+  const listed = JSON.parse((await request('GET', `${survivor.clientURL}/v2/members`)).body) as { members: Array<{ name: string }> };
+  const names = listed.members.map((x) => x.name);
+  assert.deepEqual(names, ['m1']);
   assert.equal((await request('PUT', `${survivor.clientURL}/v2/keys/after`, 'value=1')).status, 201);
   await survivor.stop();
 });
