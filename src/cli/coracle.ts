@@ -1,6 +1,7 @@
 // The `coracle` command: one entry point, one subcommand per piece.
 // Argument handling and output formatting only; the work lives in src/<piece>/.
 import { readFileSync } from 'node:fs';
+import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
 
 export interface Subcommand {
@@ -15,6 +16,11 @@ const subcommands: Subcommand[] = [
     name: 'etcd',
     summary: 'run one member of an etcd-compatible cluster (etcd 3.4 flags, v2 API)',
     run: etcdCommand,
+  },
+  {
+    name: 'discovery',
+    summary: 'run the discovery service members bootstrap through (GET /new?size=N)',
+    run: discoveryCommand,
   },
   {
     name: 'version',

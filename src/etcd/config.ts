@@ -151,6 +151,9 @@ export function parseEtcdConfig(argv: readonly string[], env: Readonly<Record<st
     enableV2: bool('enable-v2'),
     logLevel: oneOf('log-level', ['debug', 'info', 'warn', 'error'] as const),
   };
+  if (config.discovery !== '' && raw.has('initial-cluster')) {
+    throw new ConfigError('multiple discovery or bootstrap flags are set. Choose one of "initial-cluster", "discovery" or "discovery-srv"');
+  }
   // etcd's own checks on the timing flags.
   if (config.heartbeatMs <= 0) throw new ConfigError('--heartbeat-interval must be greater than 0');
   if (config.electionMs < 5 * config.heartbeatMs) {

@@ -8,6 +8,8 @@ import { clientApiHandler } from './http/client-api.js';
 import type { Logger } from './log.js';
 import type { Member } from './member/cluster.js';
 import { Cluster, memberJSON, MembershipError } from './member/cluster.js';
+import { computeMemberId } from './member/ids.js';
+import { DiscoveryError, joinDiscovery } from './discovery.js';
 import { sdNotify } from './notify.js';
 import type { OpenedDataDir } from './server/data-dir.js';
 import { createDataDir, hasMember, openDataDir } from './server/data-dir.js';
@@ -76,9 +78,6 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
   if (config.proxy !== 'off') {
     throw new ConfigError(`--proxy ${config.proxy}: proxy mode is not available in this coracle release; run a full member instead`);
   }
-  if (config.discovery !== '') {
-    throw new ConfigError('--discovery: bootstrapping through discovery is not available in this coracle release; use --initial-cluster');
-  }
   // Sockets to peers leave from the address we advertise, so each member of a
   // one-host cluster (127.0.0.2, .3, …) talks from its own address.
   const localAddress = hostPort(config.initialAdvertisePeerURLs[0]!).host;
@@ -89,6 +88,7 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
   let bootstrapNewCluster = false;
   let name = config.name;
   if (await hasMember(config.dataDir)) {
+    if (config.discovery !== '') log.warn('discovery token ignored since a cluster has already been initialized; using the data dir', { dataDir: config.dataDir });
     opened = await openDataDir(config.dataDir, walLogger);
     cluster = new Cluster(opened.identity.clusterId);
     log.info('restarting member from its data dir', { dataDir: config.dataDir, member: opened.identity.memberId, cluster: cluster.id });
@@ -96,7 +96,35 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
       opened.restored = forceNewCluster(opened.restored!, opened.identity.memberId, log);
     }
   } else if (config.initialClusterState === 'new') {
-    cluster = Cluster.bootstrap(config.initialCluster, config.initialClusterToken);
+    let initialCluster = config.initialCluster;
+    let token = config.initialClusterToken;
+    if (config.discovery !== '') {
+      // As etcd: the discovery URL is the cluster token, so the IDs are the ones
+      // every member computes from what it found there.
+      token = config.discovery;
+      const memberId = computeMemberId(config.initialAdvertisePeerURLs, token);
+      try {
+        initialCluster = await joinDiscovery({
+          url: config.discovery,
+          name: config.name,
+          memberId,
+          peerURLs: config.initialAdvertisePeerURLs,
+          localAddress,
+          log,
+        });
+      } catch (err) {
+        if (err instanceof DiscoveryError && err.kind === 'full') {
+          throw new ConfigError(
+            config.discoveryFallback === 'exit'
+              ? `discovery: cluster is full; discovery token ${config.discovery} was used, but failed to bootstrap the cluster; please generate a new discovery token and try to bootstrap again`
+              : 'discovery cluster full, and falling back to a proxy is not available in this coracle release; use --discovery-fallback exit or a new token',
+          );
+        }
+        if (err instanceof DiscoveryError) throw new ConfigError(err.message);
+        throw err;
+      }
+    }
+    cluster = Cluster.bootstrap(initialCluster, token);
     const self = cluster.memberByName(config.name);
     if (!self) throw new ConfigError(`couldn't find local name "${config.name}" in the initial cluster configuration`);
     const advertised = [...config.initialAdvertisePeerURLs].sort();

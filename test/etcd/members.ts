@@ -16,6 +16,7 @@ export interface MemberSpec {
   /** The member's own loopback address, e.g. 127.0.0.21. */
   addr: string;
   dataDir: string;
+  /** Empty: no --initial-cluster (a member that bootstraps through --discovery). */
   initialCluster: string;
   state?: 'new' | 'existing';
   extra?: string[];
@@ -35,7 +36,7 @@ export class MemberProcess {
       '--advertise-client-urls', `http://${addr}:2379`,
       '--listen-peer-urls', `http://${addr}:2380`,
       '--initial-advertise-peer-urls', `http://${addr}:2380`,
-      '--initial-cluster', spec.initialCluster,
+      ...(spec.initialCluster === '' ? [] : ['--initial-cluster', spec.initialCluster]),
       '--initial-cluster-state', spec.state ?? 'new',
       '--heartbeat-interval', '50',
       '--election-timeout', '500',
