@@ -3,6 +3,8 @@ import { ConfigError, parseEtcdConfig, usage } from '../etcd/config.js';
 import { jsonLogger } from '../etcd/log.js';
 import { MembershipError } from '../etcd/member/cluster.js';
 import { startMember } from '../etcd/member.js';
+import { DiscoveryError } from '../etcd/discovery.js';
+import { startProxy } from '../etcd/proxy.js';
 import { DataDirError } from '../etcd/server/data-dir.js';
 import { isWalError } from '../wal/index.js';
 
@@ -23,10 +25,28 @@ export async function etcdCommand(argv: string[]): Promise<number> {
   const log = jsonLogger({ level: config.logLevel, base: { name: config.name } });
   for (const w of warnings) log.warn(w);
 
+  const proxyLocalAddress = new URL(config.initialAdvertisePeerURLs[0]!).hostname;
+  const runProxy = async (peerURLs: string[]): Promise<number> => {
+    const proxy = await startProxy({ dataDir: config.dataDir, peerURLs, listenClientURLs: config.listenClientURLs, readonly: config.proxy === 'readonly', log, localAddress: proxyLocalAddress });
+    return new Promise<number>((resolve) => {
+      const stop = () => void proxy.close().then(() => resolve(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+  };
+  if (config.proxy !== 'off') {
+    const peers = config.initialCluster.split(',').map((p) => p.slice(p.indexOf('=') + 1)).filter((u) => u !== '');
+    return runProxy(peers);
+  }
+
   let member;
   try {
     member = await startMember(config, log);
   } catch (err) {
+    if (err instanceof DiscoveryError && err.kind === 'full') {
+      log.warn('discovery cluster full, falling back to proxy', { discovery: config.discovery });
+      return runProxy(err.clusterPeerURLs);
+    }
     if (err instanceof ConfigError || err instanceof MembershipError || err instanceof DataDirError || isWalError(err)) {
       log.error('cannot start the member', { error: err.message });
       process.stderr.write(`coracle etcd: ${err.message}\n`);

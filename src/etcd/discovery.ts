@@ -18,9 +18,15 @@ export class DiscoveryError extends Error {
   constructor(
     message: string,
     readonly kind: 'full' | 'duplicate-id' | 'duplicate-name' | 'bad-size' | 'size-not-found' | 'bad-response' | 'stopped',
+    /** For a full cluster: the peer URLs of the members that made it, for a proxy to use. */
+    readonly clusterPeerURLs: string[] = [],
   ) {
     super(message);
   }
+}
+
+function peerURLsOf(nodes: KeysNode[]): string[] {
+  return nodes.flatMap((n) => (n.value ?? '').split(',').map((p) => p.slice(p.indexOf('=') + 1)).filter((u) => u !== ''));
 }
 
 interface KeysNode {
@@ -101,7 +107,7 @@ export async function joinDiscovery(o: DiscoveryOptions): Promise<string> {
   const self = `${o.name}=${o.peerURLs.join(`,${o.name}=`)}`;
   const checkFull = (nodes: KeysNode[]) => {
     if (nodes.length >= size && !nodes.slice(0, size).some((n) => n.key.endsWith(`/${o.memberId}`))) {
-      throw new DiscoveryError('discovery: cluster is full', 'full');
+      throw new DiscoveryError('discovery: cluster is full', 'full', peerURLsOf(nodes.slice(0, size)));
     }
   };
   checkFull((await members(base, call)).nodes);

@@ -75,9 +75,6 @@ function fetchPeer(url: string, localAddress: string | undefined): Promise<{ bod
 }
 
 export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningMember> {
-  if (config.proxy !== 'off') {
-    throw new ConfigError(`--proxy ${config.proxy}: proxy mode is not available in this coracle release; run a full member instead`);
-  }
   // Sockets to peers leave from the address we advertise, so each member of a
   // one-host cluster (127.0.0.2, .3, …) talks from its own address.
   const localAddress = hostPort(config.initialAdvertisePeerURLs[0]!).host;
@@ -113,13 +110,12 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
           log,
         });
       } catch (err) {
-        if (err instanceof DiscoveryError && err.kind === 'full') {
+        if (err instanceof DiscoveryError && err.kind === 'full' && config.discoveryFallback === 'exit') {
           throw new ConfigError(
-            config.discoveryFallback === 'exit'
-              ? `discovery: cluster is full; discovery token ${config.discovery} was used, but failed to bootstrap the cluster; please generate a new discovery token and try to bootstrap again`
-              : 'discovery cluster full, and falling back to a proxy is not available in this coracle release; use --discovery-fallback exit or a new token',
+            `discovery: cluster is full; discovery token ${config.discovery} was used, but failed to bootstrap the cluster; please generate a new discovery token and try to bootstrap again`,
           );
         }
+        if (err instanceof DiscoveryError && err.kind === 'full') throw err; // the caller falls back to a proxy
         if (err instanceof DiscoveryError) throw new ConfigError(err.message);
         throw err;
       }

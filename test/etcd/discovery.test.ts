@@ -50,7 +50,23 @@ test('three members bootstrap through a plain keys URL with _config/size set by 
   const fourth = viaDiscovery(dir, 'd4', '127.0.0.18', url, ['--discovery-fallback', 'exit']);
   assert.equal(await fourth.exited, 1);
   assert.ok(fourth.log.some((l) => l.includes('cluster is full')), fourth.log.join('\n'));
-  await Promise.all([...ms, disc].map((m) => m.stop()));
+
+  // By default a latecomer becomes a proxy to the cluster (etcd's --discovery-fallback proxy).
+  const latecomer = viaDiscovery(dir, 'd5', '127.0.0.18', url);
+  await latecomer.waitForLog('proxy: serving client requests');
+  assert.ok(latecomer.log.some((l) => l.includes('discovery cluster full, falling back to proxy')));
+  assert.equal((await request('PUT', `${latecomer.clientURL}/v2/keys/via-proxy`, 'value=p')).status, 201);
+  assert.equal(JSON.parse((await request('GET', `${ms[2]!.clientURL}/v2/keys/via-proxy?quorum=true`)).body).node.value, 'p');
+  const saved = JSON.parse(fs.readFileSync(path.join(dir, 'd5', 'proxy', 'cluster'), 'utf8')) as { PeerURLs: string[] };
+  assert.deepEqual(saved.PeerURLs.sort(), ['http://127.0.0.15:2380', 'http://127.0.0.16:2380', 'http://127.0.0.17:2380']);
+
+  // A read-only proxy serves reads and refuses writes.
+  const ro = new MemberProcess({ name: 'ro', addr: '127.0.0.9', dataDir: path.join(dir, 'ro'), initialCluster: initialCluster(['127.0.0.15'], ['d1']), extra: ['--proxy', 'readonly'] });
+  running.push(ro);
+  await ro.waitForLog('proxy: serving client requests');
+  assert.equal(JSON.parse((await request('GET', `${ro.clientURL}/v2/keys/via-proxy`)).body).node.value, 'p');
+  assert.equal((await request('PUT', `${ro.clientURL}/v2/keys/nope`, 'value=1')).status, 501);
+  await Promise.all([...ms, disc, latecomer, ro].map((m) => m.stop()));
 });
 
 test('coracle discovery hands out tokens (/new?size=N) that bootstrap a cluster', async () => {

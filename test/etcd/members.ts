@@ -68,6 +68,16 @@ export class MemberProcess {
     throw new Error(`${this.spec.name} not ready after ${timeoutMs} ms:\n${this.log.slice(-20).join('\n')}`);
   }
 
+  async waitForLog(text: string, timeoutMs = 15000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.log.some((l) => l.includes(text))) return;
+      if (this.proc.exitCode !== null) throw new Error(`${this.spec.name} exited ${this.proc.exitCode}:\n${this.log.join('\n')}`);
+      await sleep(50);
+    }
+    throw new Error(`${this.spec.name} never logged "${text}":\n${this.log.slice(-20).join('\n')}`);
+  }
+
   async stop(): Promise<void> {
     if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
     this.proc.kill('SIGTERM');
