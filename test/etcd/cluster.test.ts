@@ -146,6 +146,9 @@ test('etcdctl member add / remove grow and shrink the cluster', async () => {
   assert.match(etcdctl([...ep, 'member', 'list']).stdout, new RegExp(`^${id}: name=m4 peerURLs=http://127.0.0.34:2380 clientURLs=http://127.0.0.34:2379`, 'm'));
   etcdctl([...ep, 'set', '/grown', 'yes']);
   assert.equal((await request('GET', `${m4.clientURL}/v2/keys/grown?quorum=true`)).status, 200);
+  // m4 joined as a learner and the leader made it a voter once it caught up.
+  for (let i = 0; i < 50 && !members.some((m) => m.log.some((l) => l.includes('promoting a caught-up member to voter'))); i++) await sleep(100);
+  assert.ok(members.some((m) => m.log.some((l) => l.includes(`"member":"${id}"`) && l.includes('promoting a caught-up member to voter'))));
 
   const rm = etcdctl([...ep, 'member', 'remove', id]);
   assert.equal(rm.stdout, `Removed member ${id} from cluster\n`);
@@ -224,4 +227,29 @@ test('etcdctl backup of a running member restores with --force-new-cluster', asy
   assert.ok(oldCluster);
   assert.notEqual(got.headers['x-etcd-cluster-id'], oldCluster, 'the restored member is a new cluster');
   await restored.stop();
+});
+
+test('strict reconfiguration: a remove that would break the active quorum is refused, and so is a second unstarted add', async () => {
+  const { members } = await cluster(addrs(81, 82, 83));
+  const [m1, m2, m3] = members as [MemberProcess, MemberProcess, MemberProcess];
+  await m3.stop();
+  await sleep(300);
+  const ids = JSON.parse((await request('GET', `${m1.clientURL}/v2/members`)).body) as { members: Array<{ id: string; name: string }> };
+  const m2id = ids.members.find((m) => m.name === 'm2')!.id;
+  // Without m2 the quorum of the remaining two needs m3, which is down.
+  const rm = await request('DELETE', `${m1.clientURL}/v2/members/${m2id}`);
+  assert.equal(rm.status, 500);
+  assert.equal(rm.body, '{"message":"Internal Server Error"}\n');
+  assert.ok(m1.log.some((l) => l.includes('reconfigure breaks active quorum')) || m2.log.some((l) => l.includes('reconfigure breaks active quorum')));
+  assert.equal((JSON.parse((await request('GET', `${m1.clientURL}/v2/members`)).body) as { members: unknown[] }).members.length, 3);
+  await stopAll([m1, m2]);
+
+  const single = await cluster(addrs(84));
+  const s = single.members[0]!;
+  const add = (url: string) => request('POST', `${s.clientURL}/v2/members`, JSON.stringify({ peerURLs: [url] }), { 'Content-Type': 'application/json' });
+  // A second member for a one-member cluster is allowed (how a restored backup grows again)…
+  assert.equal((await add('http://127.0.0.85:2380')).status, 201);
+  // …but a third while the second has not started would leave 1 started member of 3.
+  assert.equal((await add('http://127.0.0.86:2380')).status, 500);
+  await s.kill9();
 });

@@ -261,8 +261,17 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
     }
     const id = computeMemberId(urls, opts.clusterToken, Math.floor(Date.now() / 1000));
     if (server.cluster.members.has(id)) return json(res, 409, '{"message":"membership: ID exists"}\n', cid);
+    // The new member joins as a learner and the leader promotes it once it is
+    // up and caught up (Raft thesis §4.2.1): the quorum never waits on a
+    // member that has not started.
+    const cc = { type: 'addLearnerNode' as const, nodeId: id, context: encodeMemberContext({ id, name: '', peerURLs: urls }) };
+    const problem = server.reconfigurationProblem(cc);
+    if (problem) {
+      server.logError('refused a membership change', new Error(problem));
+      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    }
     try {
-      await server.proposeMembership({ type: 'addNode', nodeId: id, context: encodeMemberContext({ id, name: '', peerURLs: urls }) });
+      await server.proposeMembership(cc);
     } catch (err) {
       server.logError('adding a member failed', err);
       return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
@@ -277,8 +286,14 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
     return json(res, 404, `${JSON.stringify({ message: `No such member: ${id}` })}\n`, cid);
   }
   if (method === 'DELETE') {
+    const cc = { type: 'removeNode' as const, nodeId: id, context: new Uint8Array(0) };
+    const problem = server.reconfigurationProblem(cc);
+    if (problem) {
+      server.logError('refused a membership change', new Error(problem));
+      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    }
     try {
-      await server.proposeMembership({ type: 'removeNode', nodeId: id, context: new Uint8Array(0) });
+      await server.proposeMembership(cc);
     } catch (err) {
       server.logError('removing a member failed', err);
       return json(res, 500, '{"message":"Internal Server Error"}\n', cid);

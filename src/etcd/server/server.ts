@@ -192,6 +192,7 @@ export class EtcdServer {
       setInterval(() => {
         this.node.tick();
         this.retryPending();
+        this.maybePromoteLearner();
         this.scheduleReady();
       }, this.opts.heartbeatMs),
     );
@@ -518,6 +519,35 @@ export class EtcdServer {
     return this.proposeAndWait(id, encodePayload({ kind: 'updatePeers', id, memberId, peerURLs }));
   }
 
+  /**
+   * etcd's strict reconfiguration check (on by default in 3.4): why this
+   * change could cost the cluster its quorum, or undefined if it is safe.
+   * A member counts as started once it published its name; as active if a
+   * message reached it within the last 5 s.
+   */
+  reconfigurationProblem(cc: ConfChange): string | undefined {
+    const members = [...this.cluster.members.values()];
+    const started = (id: string) => (this.cluster.members.get(id)?.name ?? '') !== '';
+    if (cc.type === 'addNode' || cc.type === 'addLearnerNode') {
+      const nmembers = members.length + 1;
+      const nstarted = members.filter((m) => started(m.id)).length;
+      // Adding a second member to a one-member cluster is how a restored
+      // backup grows again: allowed, as in etcd.
+      if (nstarted === 1 && nmembers === 2) return undefined;
+      if (nstarted < Math.floor(nmembers / 2) + 1) return `rejecting member add: started members (${nstarted}) would be less than a quorum of ${nmembers}`;
+      return undefined;
+    }
+    if (cc.type === 'removeNode') {
+      const rest = members.filter((m) => m.id !== cc.nodeId);
+      const quorum = Math.floor(rest.length / 2) + 1;
+      const nstarted = rest.filter((m) => started(m.id)).length;
+      if (nstarted < quorum) return `rejecting member remove: started members (${nstarted}) would be less than a quorum of ${rest.length}`;
+      const active = rest.filter((m) => m.id === this.memberId || this.transport.activeWithin(m.id, 5000)).length;
+      if (active < quorum) return `reconfigure breaks active quorum: ${active} of the remaining ${rest.length} members are active`;
+    }
+    return undefined;
+  }
+
   /** Add or remove a member through Raft; resolves once the change is applied here. */
   proposeMembership(cc: ConfChange): Promise<Outcome> {
     return this.wait(`conf:${cc.nodeId}`, () => this.submit({ data: new Uint8Array(0), conf: cc, deadline: Date.now() + this.requestTimeoutMs }));
@@ -561,6 +591,28 @@ export class EtcdServer {
   }
 
   // --- background work ------------------------------------------------------------
+
+  /**
+   * Leader: a member added through the API joins as a learner; promote it to
+   * voter once it answers and holds everything committed, so adding a member
+   * never costs the cluster its quorum. One change at a time: if another is
+   * pending, the next tick tries again.
+   */
+  private maybePromoteLearner(): void {
+    if (!this.isLeader) return;
+    const trk = this.node.raft.trk;
+    for (const id of trk.learners) {
+      const pr = trk.progress.get(id);
+      if (!pr || pr.match < this.committedIndex || !this.transport.activeWithin(id, 2 * this.opts.heartbeatMs + 1000)) continue;
+      try {
+        this.node.proposeConfChange({ type: 'addNode', nodeId: id, context: new Uint8Array(0) });
+        this.log.info('promoting a caught-up member to voter', { member: id });
+      } catch (err) {
+        if (!isRaftError(err, 'ERR_RAFT_PROPOSAL_DROPPED')) throw err;
+      }
+      return;
+    }
+  }
 
   private maybeExpireKeys(): void {
     if (!this.isLeader || !this.store.hasTTLKeys()) return;

@@ -39,6 +39,8 @@ interface Peer {
   /** Index into urls of the URL to try next. */
   next: number;
   reachable: boolean;
+  /** When a batch last got through (ms since epoch), for the strict reconfiguration check. */
+  lastSuccess: number;
   stats: PeerStats;
 }
 
@@ -81,7 +83,7 @@ export class PeerTransport {
       p.next = 0;
       return;
     }
-    this.peers.set(id, { id, urls, queue: [], sending: false, downUntil: 0, backoffMs: 50, next: 0, reachable: true, stats: newStats() });
+    this.peers.set(id, { id, urls, queue: [], sending: false, downUntil: 0, backoffMs: 50, next: 0, reachable: true, lastSuccess: 0, stats: newStats() });
   }
 
   removePeer(id: string): void {
@@ -91,6 +93,12 @@ export class PeerTransport {
   /** Which peers answered their last batch (for stats and health). */
   reachable(id: string): boolean {
     return this.peers.get(id)?.reachable ?? false;
+  }
+
+  /** Whether a batch reached `id` within the last `ms` milliseconds. */
+  activeWithin(id: string, ms: number): boolean {
+    const p = this.peers.get(id);
+    return p !== undefined && p.reachable && Date.now() - p.lastSuccess <= ms;
   }
 
   peerStats(id: string): PeerStats | undefined {
@@ -138,6 +146,7 @@ export class PeerTransport {
         st.minimum = Math.min(st.minimum, ms);
         st.maximum = Math.max(st.maximum, ms);
         st.success++;
+        p.lastSuccess = Date.now();
       } else {
         st.fail++;
       }
