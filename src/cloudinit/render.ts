@@ -19,7 +19,7 @@ import {
 } from './schema.js';
 import type { Substitutions } from './substitute.js';
 import { addUser, findUser, groupName, keySetContent, mergeAuthorizedKeys, setPasswordHash } from './users.js';
-import { goPathClean } from './gopath.js';
+import { cleanPath as goPathClean } from '../common/gopath.js';
 
 /** Read access to the machine root as it is before applying. Paths are
  *  relative to the root, without a leading slash. */

@@ -14,7 +14,7 @@ import { decodeContent } from './encoding.js';
 import { goFloat, goJsonString, goQuote } from './gofmt.js';
 import { parseGoYaml, type YNode } from './goyaml.js';
 import { decodeInto, zeroOf, type SVal } from './parse.js';
-import { goPathDir } from './gopath.js';
+import { dirPath as goPathDir } from '../common/gopath.js';
 import { CLOUD_CONFIG_TYPE, type Field, type FieldType } from './schema.js';
 
 export type EntryKind = 'error' | 'warning' | 'info';

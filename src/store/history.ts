@@ -3,7 +3,7 @@
 
 import { Ecode, newError, type V2Error } from './errors.js';
 import { Action, eventIndex, type Event } from './event.js';
-import { cleanPath } from './gopath.js';
+import { cleanPath } from '../common/gopath.js';
 
 export class EventHistory {
   /** Slots of the ring; null where nothing was written yet. */

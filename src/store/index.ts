@@ -17,4 +17,4 @@ export {
   type UnixNanos,
 } from './gotime.js';
 export { goQuote, compareBytewise } from './gojson.js';
-export { cleanPath, joinPath } from './gopath.js';
+export { cleanPath, joinPath } from '../common/gopath.js';

@@ -4,7 +4,7 @@
 
 import type { NodeExtern } from './event.js';
 import { compareBytewise } from './gojson.js';
-import { baseName } from './gopath.js';
+import { baseName } from '../common/gopath.js';
 import { ttlSeconds, type UnixNanos } from './gotime.js';
 
 export class Node {

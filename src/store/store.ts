@@ -9,7 +9,7 @@
 
 import { Ecode, newError, V2Error, type ErrorCode } from './errors.js';
 import { Action, type ActionName, type Event, type NodeExtern } from './event.js';
-import { cleanPath, joinPath, splitPath, baseName } from './gopath.js';
+import { cleanPath, joinPath, splitPath, baseName } from '../common/gopath.js';
 import { MIN_EXPIRE_TIME, type UnixNanos } from './gotime.js';
 import { load, Node, repr, type ReprContext } from './node.js';
 import { recoverStore, saveStore } from './snapshot.js';

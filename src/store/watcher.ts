@@ -6,7 +6,7 @@
 import { V2Error } from './errors.js';
 import { eventIndex, type Event } from './event.js';
 import { EventHistory } from './history.js';
-import { cleanPath, joinPath } from './gopath.js';
+import { cleanPath, joinPath } from '../common/gopath.js';
 
 export class Watcher {
   private readonly queue: Event[] = [];

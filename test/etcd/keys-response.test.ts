@@ -2,7 +2,7 @@
 // --enable-v2 with `curl -si` (Date and Content-Length left to the HTTP layer).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { errorReply, eventReply, KEYS_ALLOWED_METHODS, methodNotAllowed, watchHeaders } from '../../src/etcd/keys/response.js';
+import { errorReply, eventReply, KEYS_ALLOWED_METHODS, methodNotAllowed, successHeaders } from '../../src/etcd/keys/response.js';
 import { isV2Error, keysPath, Store } from '../../src/store/index.js';
 import type { Event } from '../../src/store/index.js';
 
@@ -22,7 +22,7 @@ function event(r: Event | unknown): Event {
   return r as Event;
 }
 
-const successHeaders = (etcdIndex: string, raftIndex: string): Array<[string, string]> => [
+const expectedHeaders = (etcdIndex: string, raftIndex: string): Array<[string, string]> => [
   ['Access-Control-Allow-Headers', 'accept, content-type, authorization'],
   ['Access-Control-Allow-Methods', 'POST, GET, OPTIONS, PUT, DELETE'],
   ['Access-Control-Allow-Origin', '*'],
@@ -38,7 +38,7 @@ test('PUT of a new key: 201 Created, etcd\'s headers in Go\'s order, the event b
   const e = event(s.set(keysPath('/a'), false, '1', { expireTime: null, refresh: false }, NOW));
   const r = eventReply(e, { clusterId: CLUSTER, etcdIndex: s.index, raft });
   assert.equal(r.status, 201);
-  assert.deepEqual(r.headers, successHeaders(String(s.index), '5'));
+  assert.deepEqual(r.headers, expectedHeaders(String(s.index), '5'));
   assert.equal(r.body, `{"action":"set","node":{"key":"/a","value":"1","modifiedIndex":${s.index},"createdIndex":${s.index}}}\n`);
 });
 
@@ -48,7 +48,7 @@ test('GET of that key: 200 with the same headers; HEAD: the headers and no body'
   const g = event(s.get(keysPath('/a'), false, false, NOW));
   const r = eventReply(g, { clusterId: CLUSTER, etcdIndex: s.index, raft });
   assert.equal(r.status, 200);
-  assert.deepEqual(r.headers, successHeaders('4', '5'));
+  assert.deepEqual(r.headers, expectedHeaders('4', '5'));
   assert.equal(r.body, '{"action":"get","node":{"key":"/a","value":"1","modifiedIndex":4,"createdIndex":4}}\n');
   const h = eventReply(g, { clusterId: CLUSTER, etcdIndex: s.index, raft, head: true });
   assert.deepEqual(h.headers, r.headers);
@@ -62,7 +62,7 @@ test('key not found: 404, no Raft headers, X-Etcd-Index from the error, cause wi
   assert.ok(isV2Error(err));
   const r = errorReply(err, { clusterId: CLUSTER });
   assert.equal(r.status, 404);
-  assert.deepEqual(r.headers, successHeaders('4', '').slice(0, 6));
+  assert.deepEqual(r.headers, expectedHeaders('4', '').slice(0, 6));
   assert.equal(r.body, '{"errorCode":100,"message":"Key not found","cause":"/nokey","index":4}\n');
 });
 
@@ -91,5 +91,5 @@ test('a wrong method: 405 with Allow and Go\'s plain-text body', () => {
 });
 
 test('a watch sends the success headers at once, with the store index when it started', () => {
-  assert.deepEqual(watchHeaders({ clusterId: CLUSTER, etcdIndex: 4, raft: { raftIndex: 6, raftTerm: 2 } }), successHeaders('4', '6'));
+  assert.deepEqual(successHeaders({ clusterId: CLUSTER, etcdIndex: 4, raft: { raftIndex: 6, raftTerm: 2 } }), expectedHeaders('4', '6'));
 });

@@ -3,13 +3,14 @@
 // as etcd 3.4 with --enable-v2 does (bodies, statuses and content types
 // captured from a real etcd 3.4.23).
 import type http from 'node:http';
+import type { ConfChange } from '../../raft/index.js';
 import type { V2Request } from '../../store/index.js';
 import { Ecode, isV2Error, KEYS_PREFIX, newError, renderEvent, V2Error } from '../../store/index.js';
 import { MAX_FORM_BYTES } from '../keys/form.js';
 import type { KeysMethod, KeysRequest } from '../keys/request.js';
 import { parseKeysRequest } from '../keys/request.js';
 import type { Reply } from '../keys/response.js';
-import { CORS_HEADERS, errorReply, eventReply, KEYS_ALLOWED_METHODS, methodNotAllowed, watchHeaders } from '../keys/response.js';
+import { CORS_HEADERS, errorReply, eventReply, KEYS_ALLOWED_METHODS, methodNotAllowed, successHeaders } from '../keys/response.js';
 import { checkPeerURL, memberJSON, MembershipError, membersJSON } from '../member/cluster.js';
 import { computeMemberId } from '../member/ids.js';
 import type { EtcdServer } from '../server/server.js';
@@ -210,7 +211,7 @@ function watch(server: EtcdServer, req: http.IncomingMessage, res: http.ServerRe
     return;
   }
   // Headers go out at once, before any event (clients rely on it).
-  res.writeHead(200, watchHeaders({ clusterId: server.cluster.id, etcdIndex: w.startIndex, raft: { raftIndex: server.committedIndex, raftTerm: server.term } }).flat());
+  res.writeHead(200, successHeaders({ clusterId: server.cluster.id, etcdIndex: w.startIndex, raft: { raftIndex: server.committedIndex, raftTerm: server.term } }).flat());
   res.flushHeaders();
   let closed = false;
   const finish = () => {
@@ -265,17 +266,7 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
     // up and caught up (Raft thesis §4.2.1): the quorum never waits on a
     // member that has not started.
     const cc = { type: 'addLearnerNode' as const, nodeId: id, context: encodeMemberContext({ id, name: '', peerURLs: urls }) };
-    const problem = server.reconfigurationProblem(cc);
-    if (problem) {
-      server.logError('refused a membership change', new Error(problem));
-      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
-    }
-    try {
-      await server.proposeMembership(cc);
-    } catch (err) {
-      server.logError('adding a member failed', err);
-      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
-    }
+    if (!(await changeMembership(server, res, cid, cc))) return;
     return json(res, 201, `${memberJSON({ id, name: '', peerURLs: urls, clientURLs: [] })}\n`, cid);
   }
   const id = rest;
@@ -286,18 +277,7 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
     return json(res, 404, `${JSON.stringify({ message: `No such member: ${id}` })}\n`, cid);
   }
   if (method === 'DELETE') {
-    const cc = { type: 'removeNode' as const, nodeId: id, context: new Uint8Array(0) };
-    const problem = server.reconfigurationProblem(cc);
-    if (problem) {
-      server.logError('refused a membership change', new Error(problem));
-      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
-    }
-    try {
-      await server.proposeMembership(cc);
-    } catch (err) {
-      server.logError('removing a member failed', err);
-      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
-    }
+    if (!(await changeMembership(server, res, cid, { type: 'removeNode', nodeId: id, context: new Uint8Array(0) }))) return;
     res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
     res.end();
     return;
@@ -313,6 +293,24 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
   }
   res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
   res.end();
+}
+
+/**
+ * Put a membership change through the strict reconfiguration check and Raft.
+ * Answers 500 itself (as etcd does, with the reason in the log) and returns
+ * false when the change was refused or did not complete.
+ */
+async function changeMembership(server: EtcdServer, res: http.ServerResponse, cid: Array<[string, string]>, cc: ConfChange): Promise<boolean> {
+  const problem = server.reconfigurationProblem(cc);
+  try {
+    if (problem) throw new Error(problem);
+    await server.proposeMembership(cc);
+    return true;
+  } catch (err) {
+    server.logError(`membership change (${cc.type} ${cc.nodeId}) refused or failed`, err);
+    json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    return false;
+  }
 }
 
 async function peerURLsFromBody(req: http.IncomingMessage, res: http.ServerResponse, cid: Array<[string, string]>): Promise<string[] | undefined> {

@@ -38,18 +38,7 @@ export function eventReply(
   opts: { clusterId: string; etcdIndex: number; raft: RaftPosition; noValueOnSuccess?: boolean; head?: boolean },
 ): Reply {
   const body = renderEvent(event, { trimPrefix: KEYS_PREFIX, noValueOnSuccess: opts.noValueOnSuccess === true });
-  return {
-    status: isCreated(event) ? 201 : 200,
-    headers: sorted([
-      ...CORS_HEADERS,
-      ['Content-Type', 'application/json'],
-      ['X-Etcd-Cluster-Id', opts.clusterId],
-      ['X-Etcd-Index', String(opts.etcdIndex)],
-      ['X-Raft-Index', String(opts.raft.raftIndex)],
-      ['X-Raft-Term', String(opts.raft.raftTerm)],
-    ]),
-    body: opts.head ? '' : body,
-  };
+  return { status: isCreated(event) ? 201 : 200, headers: successHeaders(opts), body: opts.head ? '' : body };
 }
 
 /** An error: etcd's JSON body, its status, and only X-Etcd-Index (no Raft headers). */
@@ -67,8 +56,8 @@ export function errorReply(err: V2Error, opts: { clusterId: string; head?: boole
   };
 }
 
-/** The headers a watch sends at once, before any event (the body is chunked). */
-export function watchHeaders(opts: { clusterId: string; etcdIndex: number; raft: RaftPosition }): Array<[string, string]> {
+/** A success's headers; a watch sends them at once, before any event (its body is chunked). */
+export function successHeaders(opts: { clusterId: string; etcdIndex: number; raft: RaftPosition }): Array<[string, string]> {
   return sorted([
     ...CORS_HEADERS,
     ['Content-Type', 'application/json'],

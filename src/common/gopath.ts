@@ -1,4 +1,5 @@
-// Go's package path (Clean, Join, Split), which etcd applies to every key.
+// Go's package path (Clean, Join, Split, Dir): etcd applies it to every key,
+// coreos-cloudinit to every path it writes. Shared so both agree with Go.
 
 /** path.Clean: the shortest equivalent slash path (rooted stays rooted, no trailing slash, "" → "."). */
 export function cleanPath(p: string): string {
@@ -34,4 +35,9 @@ export function splitPath(p: string): [string, string] {
 /** The last element of a slash path (what etcd's node.IsHidden looks at). */
 export function baseName(p: string): string {
   return p.slice(p.lastIndexOf('/') + 1);
+}
+
+/** path.Dir: everything before the last slash, cleaned. */
+export function dirPath(p: string): string {
+  return cleanPath(p.slice(0, p.lastIndexOf('/') + 1));
 }
