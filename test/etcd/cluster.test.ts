@@ -188,6 +188,19 @@ test('bad input gets etcd\'s errors and the member stays up', async () => {
   assert.equal(wrong.status, 405);
   const peerGarbage = await request('POST', 'http://127.0.0.38:2380/raft', '{"not":"a batch"}', { 'X-Etcd-Cluster-ID': 'x' });
   assert.equal(peerGarbage.status, 412);
+  // The right cluster ID but a broken batch: refused with the reason, nothing reaches Raft.
+  const cid = (await request('GET', `${url}/v2/members`)).headers['x-etcd-cluster-id'] as string;
+  const broken = await request('POST', 'http://127.0.0.38:2380/raft', '[{"type":"MsgApp","to":"x","from":"y","term":-1}]', { 'X-Etcd-Cluster-ID': cid });
+  assert.equal(broken.status, 400);
+  assert.equal(broken.body, 'message 0: "term" must be a non-negative integer\n');
+  const notJSON = await request('POST', 'http://127.0.0.38:2380/raft', '\u0000garbage', { 'X-Etcd-Cluster-ID': cid });
+  assert.equal(notJSON.status, 400);
+  assert.match(notJSON.body, /^raft message batch is not JSON/);
+  // Many oversized forms at once: each refused, the member stays up.
+  const many = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => request('PUT', `${url}/v2/keys/big${i}`, `value=${'z'.repeat(11 * 1024 * 1024)}`)),
+  );
+  assert.deepEqual(many.map((r) => r.status), Array(12).fill(400));
   const health = await request('GET', `${url}/health`);
   assert.equal(health.body, '{"health":"true"}');
   await members[0]!.stop();
@@ -233,7 +246,7 @@ test('strict reconfiguration: a remove that would break the active quorum is ref
   const { members } = await cluster(addrs(81, 82, 83));
   const [m1, m2, m3] = members as [MemberProcess, MemberProcess, MemberProcess];
   await m3.stop();
-  await sleep(300);
+  await sleep(1500); // every member notices within a probe or two
   const ids = JSON.parse((await request('GET', `${m1.clientURL}/v2/members`)).body) as { members: Array<{ id: string; name: string }> };
   const m2id = ids.members.find((m) => m.name === 'm2')!.id;
   // Without m2 the quorum of the remaining two needs m3, which is down.
@@ -253,4 +266,23 @@ test('strict reconfiguration: a remove that would break the active quorum is ref
   // …but a third while the second has not started would leave 1 started member of 3.
   assert.equal((await add('http://127.0.0.86:2380')).status, 500);
   await s.kill9();
+});
+
+test('a member serves clients on every listed client URL, 4001 as well as 2379', async () => {
+  const dir = tempDir('coracle-4001-');
+  dirs.push(dir);
+  const addr = '127.0.0.87';
+  const m = new MemberProcess({
+    name: 'p1', addr, dataDir: path.join(dir, 'p1'), initialCluster: initialCluster([addr], ['p1']),
+    extra: ['--listen-client-urls', `http://${addr}:2379,http://${addr}:4001`, '--advertise-client-urls', `http://${addr}:2379,http://${addr}:4001`],
+  });
+  running.push(m);
+  await m.waitReady();
+  assert.equal((await request('PUT', `http://${addr}:4001/v2/keys/legacy`, 'value=4001')).status, 201);
+  assert.equal(JSON.parse((await request('GET', `http://${addr}:2379/v2/keys/legacy`)).body).node.value, '4001');
+  assert.equal((await request('GET', `http://${addr}:4001/v2/machines`)).body, `http://${addr}:2379, http://${addr}:4001`);
+  const metrics = (await request('GET', `http://${addr}:2379/metrics`)).body;
+  assert.match(metrics, /^etcd_server_has_leader 1$/m);
+  assert.match(metrics, /^etcd_server_is_leader 1$/m);
+  await m.stop();
 });

@@ -26,6 +26,10 @@ import type { Persistence, RestoredState } from './persistence.js';
 
 /** The cluster version this member speaks (etcd 3.4's v2 API). */
 export const CLUSTER_VERSION = '3.4.0';
+/** How often every peer is reached, so each member knows which peers are up. */
+const PEER_PROBE_MS = 500;
+/** A member counts as active for reconfiguration if it answered this recently. */
+const ACTIVE_WINDOW_MS = 3 * PEER_PROBE_MS;
 /** Log entries kept behind a snapshot for followers that are only a little behind. */
 const MAX_CATCH_UP_ENTRIES = 5000;
 
@@ -196,6 +200,7 @@ export class EtcdServer {
         this.scheduleReady();
       }, this.opts.heartbeatMs),
     );
+    this.timers.push(this.transport.startProbing(PEER_PROBE_MS));
     // The leader expires TTL keys by proposing the time it sees (etcd: every 500 ms).
     this.timers.push(setInterval(() => this.maybeExpireKeys(), 500));
     this.timers.push(setInterval(() => void this.maybePublish(), 500));
@@ -522,8 +527,9 @@ export class EtcdServer {
   /**
    * etcd's strict reconfiguration check (on by default in 3.4): why this
    * change could cost the cluster its quorum, or undefined if it is safe.
-   * A member counts as started once it published its name; as active if a
-   * message reached it within the last 5 s.
+   * A member counts as started once it published its name; as active if it
+   * answered within ACTIVE_WINDOW_MS (every peer is probed every 500 ms) and
+   * the last attempt to reach it did not fail.
    */
   reconfigurationProblem(cc: ConfChange): string | undefined {
     const members = [...this.cluster.members.values()];
@@ -542,7 +548,7 @@ export class EtcdServer {
       const quorum = Math.floor(rest.length / 2) + 1;
       const nstarted = rest.filter((m) => started(m.id)).length;
       if (nstarted < quorum) return `rejecting member remove: started members (${nstarted}) would be less than a quorum of ${rest.length}`;
-      const active = rest.filter((m) => m.id === this.memberId || this.transport.activeWithin(m.id, 5000)).length;
+      const active = rest.filter((m) => m.id === this.memberId || this.transport.activeWithin(m.id, ACTIVE_WINDOW_MS)).length;
       if (active < quorum) return `reconfigure breaks active quorum: ${active} of the remaining ${rest.length} members are active`;
     }
     return undefined;

@@ -118,6 +118,21 @@ export class PeerTransport {
     for (const p of this.peers.values()) if (!p.sending && p.queue.length > 0) this.flush(p);
   }
 
+  /**
+   * Reach every peer at least every `intervalMs`: an empty batch to any peer
+   * not heard from lately. Raft only talks leader-to-follower, but every
+   * member must know which peers are up (etcd keeps a stream open to each):
+   * the strict reconfiguration check counts active members from here.
+   */
+  startProbing(intervalMs: number): NodeJS.Timeout {
+    return setInterval(() => {
+      const now = Date.now();
+      for (const p of this.peers.values()) {
+        if (!p.sending && now >= p.downUntil && now - p.lastSuccess >= intervalMs * 0.8) this.flush(p);
+      }
+    }, intervalMs);
+  }
+
   private failed(p: Peer, msgs: Message[]): void {
     let unreachable = false;
     for (const m of msgs) {
