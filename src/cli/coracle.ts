@@ -17,6 +17,11 @@ const subcommands: Subcommand[] = [
     run: etcdCommand,
   },
   {
+    name: 'bench',
+    summary: "load-test an etcd v2 API cluster (put, get, watch), like etcd's benchmark tool",
+    run: async (argv) => (await import('./bench.js')).benchCommand(argv),
+  },
+  {
     name: 'version',
     summary: 'print the coracle version',
     async run() {
