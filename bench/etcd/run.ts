@@ -163,6 +163,17 @@ function cpuSeconds(pid: number): number {
   }
 }
 
+/** Busy CPU seconds of the whole machine so far (all CPUs, /proc/stat). */
+function machineBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal
+    return (f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -173,6 +184,8 @@ interface Measured {
   result: RunResult;
   /** CPU seconds used by the three members during the run, per successful request, in µs. */
   serverCpuUsPerReq: number;
+  /** CPU used by everything else on the machine during the run (not the members, not this process), in cores. */
+  otherCores: number;
 }
 
 type Workload = 'put' | 'qget' | 'sget';
@@ -184,9 +197,15 @@ const WORKLOADS: Array<{ id: Workload; label: string }> = [
 
 async function measure(members: Member[], run: () => Promise<RunResult>): Promise<Measured> {
   const before = members.map((m) => cpuSeconds(m.pid));
+  const busy0 = machineBusySeconds();
+  const self0 = process.cpuUsage();
+  const t0 = Date.now();
   const result = await run();
+  const wall = (Date.now() - t0) / 1000;
+  const self = process.cpuUsage(self0);
   const used = members.reduce((sum, m, i) => sum + cpuSeconds(m.pid) - before[i]!, 0);
-  return { result, serverCpuUsPerReq: result.ok > 0 ? (used / result.ok) * 1e6 : NaN };
+  const other = machineBusySeconds() - busy0 - used - (self.user + self.system) / 1e6;
+  return { result, serverCpuUsPerReq: result.ok > 0 ? (used / result.ok) * 1e6 : NaN, otherCores: Math.max(0, other / wall) };
 }
 
 async function runCluster(kind: Kind, dir: string): Promise<Record<Workload, Measured>> {
@@ -218,7 +237,7 @@ async function runCluster(kind: Kind, dir: string): Promise<Record<Workload, Mea
     out.sget = await measure(members, () => runGet({ ...getOpts, consistency: 's' }));
     for (const w of WORKLOADS) {
       const r = out[w.id].result;
-      process.stderr.write(`  ${kind} ${w.label.padEnd(20)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${ms(r.percentiles['50']!)}  p99 ${ms(r.percentiles['99']!)} ms  failed ${r.failed}  server CPU ${out[w.id].serverCpuUsPerReq.toFixed(0)} µs/req  bench CPU ${Math.round((100 * r.clientCpuSec) / r.totalSec)}%\n`);
+      process.stderr.write(`  ${kind} ${w.label.padEnd(20)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${ms(r.percentiles['50']!)}  p99 ${ms(r.percentiles['99']!)} ms  failed ${r.failed}  server CPU ${out[w.id].serverCpuUsPerReq.toFixed(0)} µs/req  bench CPU ${Math.round((100 * r.clientCpuSec) / r.totalSec)}%  other work ${out[w.id].otherCores.toFixed(2)} cores\n`);
     }
     return out;
   } finally {
@@ -308,7 +327,10 @@ async function main(): Promise<number> {
     const fc = errs('coracle', w.id);
     if (fe + fc > 0) lines.push(`| ${w.label} failed requests | ${fe} | ${fc} | |`);
   }
+  const others = (['etcd', 'coracle'] as Kind[]).flatMap((k) => results[k].flatMap((r) => WORKLOADS.map((w) => r[w.id].otherCores)));
   lines.push('');
+  lines.push(`Other work on the machine during the timed runs (CPU not used by the members or the benchmark): ` +
+    `median ${median(others).toFixed(2)}, max ${Math.max(...others).toFixed(2)} of ${cpus().length} cores.`);
   lines.push(`Ratios (goal: QPS ≥ 1.0, p99 ≤ 1.0): put QPS ${ratio(med('coracle', 'put', qpsOf), med('etcd', 'put', qpsOf))}, ` +
     `quorum-get QPS ${ratio(med('coracle', 'qget', qpsOf), med('etcd', 'qget', qpsOf))}, ` +
     `put p99 latency ${ratio(med('coracle', 'put', p99), med('etcd', 'put', p99))}`);
