@@ -1,7 +1,8 @@
 // coracle against etcd 3.4, v2 HTTP API, on this machine, in one go:
 //
 //   npm run bench:etcd -- [--total 20000] [--rounds 2] [--clients 100] [--conns 100]
-//                         [--val-size 256] [--warmup 2000] [--profile DIR]
+//                         [--val-size 256] [--warmup 2000] [--profile DIR] [--only etcd|coracle]
+//                         [--workloads put,qget,sget]
 //
 // Starts 3 real etcd members (/usr/bin/etcd --enable-v2, 127.0.0.70–72) and
 // 3 coracle members (127.0.0.73–75), one cluster at a time, fresh data dirs
@@ -16,7 +17,7 @@
 // a ratio.
 //
 // --profile DIR runs the coracle members under `node --cpu-prof` and leaves
-// one .cpuprofile per member in DIR.
+// one .cpuprofile per member in DIR; --only runs one of the two clusters.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -42,6 +43,8 @@ const { values: args } = parseArgs({
     'get-key-space': { type: 'string', default: '1000' },
     warmup: { type: 'string', default: '2000' },
     profile: { type: 'string' },
+    only: { type: 'string' },
+    workloads: { type: 'string', default: 'put,qget,sget' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -189,11 +192,14 @@ interface Measured {
 }
 
 type Workload = 'put' | 'qget' | 'sget';
-const WORKLOADS: Array<{ id: Workload; label: string }> = [
+const ALL_WORKLOADS: Array<{ id: Workload; label: string }> = [
   { id: 'put', label: 'put' },
   { id: 'qget', label: 'quorum get (l)' },
   { id: 'sget', label: 'serializable get (s)' },
 ];
+const chosen = args.workloads.split(',').map((s) => s.trim());
+for (const c of chosen) if (!ALL_WORKLOADS.some((w) => w.id === c)) throw new Error(`--workloads: unknown workload ${c} (put, qget, sget)`);
+const WORKLOADS = ALL_WORKLOADS.filter((w) => chosen.includes(w.id));
 
 async function measure(members: Member[], run: () => Promise<RunResult>): Promise<Measured> {
   const before = members.map((m) => cpuSeconds(m.pid));
@@ -231,10 +237,10 @@ async function runCluster(kind: Kind, dir: string): Promise<Record<Workload, Mea
       if (w.failed > 0) process.stderr.write(`  ${kind}: warm-up had ${w.failed} failed requests\n`);
     }
     const out = {} as Record<Workload, Measured>;
-    out.put = await measure(members, () => runPut(common));
     const getOpts = { ...common, keySpaceSize: Number(args['get-key-space']), prefix: 'coracle-bench-get' };
-    out.qget = await measure(members, () => runGet({ ...getOpts, consistency: 'l' }));
-    out.sget = await measure(members, () => runGet({ ...getOpts, consistency: 's' }));
+    if (chosen.includes('put')) out.put = await measure(members, () => runPut(common));
+    if (chosen.includes('qget')) out.qget = await measure(members, () => runGet({ ...getOpts, consistency: 'l' }));
+    if (chosen.includes('sget')) out.sget = await measure(members, () => runGet({ ...getOpts, consistency: 's' }));
     for (const w of WORKLOADS) {
       const r = out[w.id].result;
       process.stderr.write(`  ${kind} ${w.label.padEnd(20)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${ms(r.percentiles['50']!)}  p99 ${ms(r.percentiles['99']!)} ms  failed ${r.failed}  server CPU ${out[w.id].serverCpuUsPerReq.toFixed(0)} µs/req  bench CPU ${Math.round((100 * r.clientCpuSec) / r.totalSec)}%  other work ${out[w.id].otherCores.toFixed(2)} cores\n`);
@@ -284,7 +290,7 @@ async function main(): Promise<number> {
   );
   try {
     for (let round = 0; round < rounds; round++) {
-      const order: Kind[] = round % 2 === 0 ? ['etcd', 'coracle'] : ['coracle', 'etcd'];
+      const order = (round % 2 === 0 ? ['etcd', 'coracle'] : ['coracle', 'etcd']).filter((k) => args.only === undefined || k === args.only) as Kind[];
       process.stderr.write(`round ${round + 1}: ${order.join(' then ')}\n`);
       for (const kind of order) {
         const dir = join(tmp, `r${round + 1}-${kind}`);
@@ -311,6 +317,7 @@ async function main(): Promise<number> {
   const p99 = (m: Measured) => m.result.percentiles['99']!;
   const cpu = (m: Measured) => m.serverCpuUsPerReq;
   const runsOf = (kind: Kind, w: Workload) => results[kind].map((r) => fmtInt(r[w].result.rps)).join(' · ');
+  const has = (w: Workload) => WORKLOADS.some((x) => x.id === w);
   const errs = (kind: Kind, w: Workload) => results[kind].reduce((a, r) => a + r[w].result.failed, 0);
 
   const lines: string[] = [];
@@ -331,9 +338,11 @@ async function main(): Promise<number> {
   lines.push('');
   lines.push(`Other work on the machine during the timed runs (CPU not used by the members or the benchmark): ` +
     `median ${median(others).toFixed(2)}, max ${Math.max(...others).toFixed(2)} of ${cpus().length} cores.`);
-  lines.push(`Ratios (goal: QPS ≥ 1.0, p99 ≤ 1.0): put QPS ${ratio(med('coracle', 'put', qpsOf), med('etcd', 'put', qpsOf))}, ` +
-    `quorum-get QPS ${ratio(med('coracle', 'qget', qpsOf), med('etcd', 'qget', qpsOf))}, ` +
-    `put p99 latency ${ratio(med('coracle', 'put', p99), med('etcd', 'put', p99))}`);
+  if (has('put') && has('qget')) {
+    lines.push(`Ratios (goal: QPS ≥ 1.0, p99 ≤ 1.0): put QPS ${ratio(med('coracle', 'put', qpsOf), med('etcd', 'put', qpsOf))}, ` +
+      `quorum-get QPS ${ratio(med('coracle', 'qget', qpsOf), med('etcd', 'qget', qpsOf))}, ` +
+      `put p99 latency ${ratio(med('coracle', 'put', p99), med('etcd', 'put', p99))}`);
+  }
   process.stdout.write(`\n${lines.join('\n')}\n`);
   if (failed) process.stderr.write('bench/etcd: some runs failed (see above)\n');
   return failed ? 1 : 0;
