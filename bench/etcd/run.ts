@@ -1,6 +1,6 @@
 // coracle against etcd 3.4, v2 HTTP API, on this machine, in one go:
 //
-//   npm run bench:etcd -- [--total 20000] [--rounds 2] [--clients 100] [--conns 100]
+//   npm run bench:etcd -- [--total 20000] [--rounds 3] [--clients 100] [--conns 100]
 //                         [--val-size 256] [--warmup 2000] [--profile DIR] [--only etcd|coracle]
 //                         [--workloads put,qget,sget]
 //
@@ -34,7 +34,7 @@ const CORACLE = fileURLToPath(new URL('../../../bin/coracle.js', import.meta.url
 const { values: args } = parseArgs({
   options: {
     total: { type: 'string', default: '20000' },
-    rounds: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '3' },
     clients: { type: 'string', default: '100' },
     conns: { type: 'string', default: '100' },
     'val-size': { type: 'string', default: '256' },
