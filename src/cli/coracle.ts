@@ -1,6 +1,7 @@
 // The `coracle` command: one entry point, one subcommand per piece.
 // Argument handling and output formatting only; the work lives in src/<piece>/.
 import { readFileSync } from 'node:fs';
+import { benchCommand } from './bench.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
 
@@ -21,6 +22,11 @@ const subcommands: Subcommand[] = [
     name: 'discovery',
     summary: 'run the discovery service members bootstrap through (GET /new?size=N)',
     run: discoveryCommand,
+  },
+  {
+    name: 'bench',
+    summary: "load-test an etcd v2 API cluster (put, get, watch), like etcd's benchmark tool",
+    run: benchCommand,
   },
   {
     name: 'version',
