@@ -22,12 +22,12 @@ test('ETCDCTL_API=3 is refused with a clear message; unset or 2 means v2', () =>
   assert.equal(ours(['--version'], { ETCDCTL_API: '2' }).status, 0);
 });
 
-test('backup parses its flags and says the source is not a coracle data dir', () => {
+test('backup parses its flags and refuses a dir that holds no coracle member', () => {
   const dir = mkdtempSync(join(tmpdir(), 'coracle-backup-'));
   try {
     const r = ours(['backup', '--data-dir', dir, '--backup-dir', join(dir, 'out')]);
     assert.equal(r.status, 1);
-    assert.match(r.stderr, new RegExp(`^etcdctl backup: ${dir} is not a coracle data dir`));
+    assert.equal(r.stderr, `etcdctl backup: ${dir} holds no coracle member (no ${dir}/member/wal)\n`);
     assert.equal(ours(['backup', '--backup-dir', dir]).stderr, 'etcdctl backup: --data-dir is required\n');
     assert.match(ours(['backup', '--data-dir', dir, '--bogus']).stdout, /^Incorrect Usage: flag provided but not defined: -bogus/);
   } finally {

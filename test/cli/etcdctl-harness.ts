@@ -107,10 +107,10 @@ export function storeWatchers(clientURL: string): Promise<number> {
   });
 }
 
-async function waitUntil(cond: () => boolean | Promise<boolean>, what: string, ms = 10000): Promise<void> {
+async function waitUntil(cond: () => boolean | Promise<boolean>, what: string | (() => string), ms = 10000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -152,7 +152,7 @@ export async function runScript(tool: Tool, clientURL: string, prefix: readonly 
         current = saved;
         await waitUntil(
           () => code !== undefined || (step.until.every((t) => stdout.includes(t)) && (step.untilErr ?? []).every((t) => stderr.includes(t))),
-          `${tool.name} ${args.join(' ')} output`,
+          () => `${tool.name} ${args.join(' ')} output; it printed ${JSON.stringify(stdout)} and ${JSON.stringify(stderr)}`,
         );
         if (code === undefined) child.kill('SIGINT');
         const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
