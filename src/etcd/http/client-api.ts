@@ -4,7 +4,7 @@
 // captured from a real etcd 3.4.23).
 import type http from 'node:http';
 import type { V2Request } from '../../store/index.js';
-import { Ecode, isV2Error, KEYS_PREFIX, newError, renderEvent, V2Error } from '../../store/index.js';
+import { cleanPath, Ecode, isV2Error, KEYS_PREFIX, newError, renderEvent, V2Error } from '../../store/index.js';
 import { MAX_FORM_BYTES } from '../keys/form.js';
 import type { KeysMethod, KeysRequest } from '../keys/request.js';
 import { parseKeysRequest } from '../keys/request.js';
@@ -67,6 +67,7 @@ export interface ClientApiOptions {
 export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const { server } = opts;
   return (req, res) => {
+    if (redirectUncleanPath(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://member');
     const path = url.pathname;
     const done = (p: Promise<void>) =>
@@ -102,6 +103,76 @@ export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMes
         res.end('404 page not found\n');
     }
   };
+}
+
+// --- Go's ServeMux: unclean paths are redirected -----------------------------------
+
+/** url.PathUnescape-like decoding of a request path (Go's URL.Path); undefined if an escape is invalid. */
+function goUnescapePath(p: string): string | undefined {
+  if (!p.includes('%')) return p;
+  const bytes: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 0x25) {
+      const h = /^[0-9a-fA-F]{2}$/.test(p.slice(i + 1, i + 3)) ? parseInt(p.slice(i + 1, i + 3), 16) : -1;
+      if (h < 0) return undefined;
+      bytes.push(h);
+      i += 2;
+    } else {
+      for (const b of Buffer.from(p[i]!, 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** ServeMux's cleanPath: path.Clean, keeping a trailing slash. */
+function muxCleanPath(p: string): string {
+  if (p === '') return '/';
+  if (!p.startsWith('/')) p = `/${p}`;
+  let np = cleanPath(p);
+  if (p.endsWith('/') && np !== '/') np += '/';
+  return np;
+}
+
+/** url.URL{Path: p}.EscapedPath(): escape everything but unreserved and $&+,/:;=@ characters. */
+function goEscapePath(p: string): string {
+  let out = '';
+  for (const b of Buffer.from(p, 'utf8')) {
+    const ch = String.fromCharCode(b);
+    if (/[A-Za-z0-9\-_.~$&+,/:;=@]/.test(ch)) out += ch;
+    else out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function htmlEscape(s: string): string {
+  return s.replace(/[&'<>"]/g, (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;' })[c]!);
+}
+
+/**
+ * etcd serves its client API through Go's http.ServeMux, which answers a
+ * request whose path is not clean (`//`, `.`, `..`) with a 301 to the cleaned
+ * path (query kept) instead of serving it — and http.Redirect writes a short
+ * HTML body for GET only.
+ */
+function redirectUncleanPath(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const rawPath = q < 0 ? raw : raw.slice(0, q);
+  const rawQuery = q < 0 ? '' : raw.slice(q + 1);
+  const decoded = goUnescapePath(rawPath);
+  if (decoded === undefined || req.method === 'CONNECT') return false;
+  const clean = muxCleanPath(decoded);
+  if (clean === decoded) return false;
+  const location = goEscapePath(clean) + (rawQuery !== '' ? `?${rawQuery}` : '');
+  const headers: Array<[string, string]> = [...CORS_HEADERS, ['Location', location]];
+  let body = '';
+  if (req.method === 'GET' || req.method === 'HEAD') headers.push(['Content-Type', 'text/html; charset=utf-8']);
+  if (req.method === 'GET') body = `<a href="${htmlEscape(location)}">Moved Permanently</a>.\n\n`;
+  res.writeHead(301, [...headers, ['Content-Length', String(Buffer.byteLength(body))]].flat());
+  res.end(body);
+  req.resume();
+  return true;
 }
 
 // --- /v2/keys ---------------------------------------------------------------------
