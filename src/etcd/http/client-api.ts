@@ -16,6 +16,7 @@ import type { EtcdServer } from '../server/server.js';
 import { CLUSTER_VERSION, RequestTimeoutError, ServerStoppedError } from '../server/server.js';
 import { encodeMemberContext } from '../server/payload.js';
 import { formatMetrics } from './metrics.js';
+import { goQuote } from '../../store/gojson.js';
 
 /** The etcd release whose v2 API coracle speaks; clients that check versions see this. */
 export const ETCD_SERVER_VERSION = '3.4.23';
@@ -306,53 +307,73 @@ function watch(server: EtcdServer, req: http.IncomingMessage, res: http.ServerRe
 
 // --- /v2/members --------------------------------------------------------------------
 
+/** httptypes.HTTPError.WriteTo: `{"message":…}` from json.Marshal — no trailing newline. */
+function httpError(res: http.ServerResponse, status: number, message: string, extra: Array<[string, string]>): void {
+  json(res, status, `{"message":${goQuote(message)}}`, extra);
+}
+
+/**
+ * etcd's v2 auth check (v2auth Store.AuthEnabled): a local GET of
+ * /2/enabled on every keys request and every non-GET members request. It
+ * finds nothing (auth is never enabled here), which /v2/stats/store counts
+ * as a failed get — clients that read the stats see it.
+ */
+export function authEnabledLookup(server: EtcdServer): void {
+  server.get('/2/enabled', false, false);
+}
+
+/** etcd's membersHandler.ServeHTTP, step by step. */
 async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
   const { server } = opts;
-  const cid: Array<[string, string]> = [['X-Etcd-Cluster-Id', server.cluster.id]];
   const method = req.method ?? 'GET';
+  if (!['GET', 'POST', 'DELETE', 'PUT'].includes(method)) return send(res, methodNotAllowed('GET,POST,DELETE,PUT'));
+  if (method !== 'GET' && method !== 'HEAD') authEnabledLookup(server);
+  const cid: Array<[string, string]> = [['X-Etcd-Cluster-Id', server.cluster.id]];
   const rest = path.slice('/v2/members'.length).replace(/^\//, '');
-  if (rest === 'leader') {
-    if (method !== 'GET') return send(res, methodNotAllowed('GET'));
-    const leader = server.cluster.members.get(server.leader);
-    if (!leader) return json(res, 503, '{"message":"During election"}\n', cid);
-    return json(res, 200, `${memberJSON(leader)}\n`, cid);
-  }
-  if (rest === '') {
-    if (method === 'GET') return json(res, 200, membersJSON(server.cluster), cid);
-    if (method !== 'POST') return send(res, methodNotAllowed('GET,POST'));
-    const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    if (ct !== 'application/json') {
-      await readBody(req, MAX_FORM_BYTES);
-      return json(res, 415, `${JSON.stringify({ message: `Bad Content-Type ${ct}, accept application/json` })}\n`, cid);
+  if (method === 'GET') {
+    if (rest === '') return json(res, 200, membersJSON(server.cluster), cid);
+    if (rest === 'leader') {
+      const leader = server.cluster.members.get(server.leader);
+      if (!leader) return httpError(res, 503, 'During election', cid);
+      return json(res, 200, `${memberJSON(leader)}\n`, cid);
     }
+    return httpError(res, 404, 'Not found', cid);
+  }
+  if (method === 'POST') {
     const urls = await peerURLsFromBody(req, res, cid);
     if (!urls) return;
     for (const u of urls) {
-      if (server.cluster.peerURLInUse(u)) return json(res, 409, '{"message":"membership: peerURL exists"}\n', cid);
+      if (server.cluster.peerURLInUse(u)) return httpError(res, 409, 'membership: peerURL exists', cid);
     }
     const id = computeMemberId(urls, opts.clusterToken, Math.floor(Date.now() / 1000));
-    if (server.cluster.members.has(id)) return json(res, 409, '{"message":"membership: ID exists"}\n', cid);
+    if (server.cluster.members.has(id)) return httpError(res, 409, 'membership: ID exists', cid);
     try {
       await server.proposeMembership({ type: 'addNode', nodeId: id, context: encodeMemberContext({ id, name: '', peerURLs: urls }) });
     } catch (err) {
       server.logError('adding a member failed', err);
-      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+      return httpError(res, 500, 'Internal Server Error', cid);
     }
     return json(res, 201, `${memberJSON({ id, name: '', peerURLs: urls, clientURLs: [] })}\n`, cid);
   }
-  const id = rest;
-  if (method !== 'DELETE' && method !== 'PUT') return send(res, methodNotAllowed('DELETE,PUT'));
-  if (server.cluster.removed.has(id)) return json(res, 410, `${JSON.stringify({ message: `Member permanently removed: ${id}` })}\n`, cid);
-  if (!server.cluster.members.has(id)) {
-    if (method === 'PUT') await readBody(req, MAX_FORM_BYTES);
-    return json(res, 404, `${JSON.stringify({ message: `No such member: ${id}` })}\n`, cid);
+  // DELETE and PUT name a member (getID).
+  if (rest === '') {
+    await readBody(req, MAX_FORM_BYTES);
+    return plain(res, 405, 'Method Not Allowed\n', [...cid, ['X-Content-Type-Options', 'nosniff']]);
   }
+  if (!/^[0-9a-fA-F]{1,16}$/.test(rest)) {
+    await readBody(req, MAX_FORM_BYTES);
+    return httpError(res, 404, `No such member: ${rest}`, cid);
+  }
+  // types.ID.String(): lowercase hex without leading zeros.
+  const id = BigInt(`0x${rest}`).toString(16);
   if (method === 'DELETE') {
+    if (server.cluster.removed.has(id)) return httpError(res, 410, `Member permanently removed: ${id}`, cid);
+    if (!server.cluster.members.has(id)) return httpError(res, 404, `No such member: ${id}`, cid);
     try {
       await server.proposeMembership({ type: 'removeNode', nodeId: id, context: new Uint8Array(0) });
     } catch (err) {
       server.logError('removing a member failed', err);
-      return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+      return httpError(res, 500, 'Internal Server Error', cid);
     }
     res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
     res.end();
@@ -360,35 +381,45 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
   }
   const urls = await peerURLsFromBody(req, res, cid);
   if (!urls) return;
-  for (const u of urls) if (server.cluster.peerURLInUse(u, id)) return json(res, 409, '{"message":"membership: peerURL exists"}\n', cid);
+  // membership.ValidateConfigurationChange: an unknown ID is reported before a used URL.
+  if (!server.cluster.members.has(id)) return httpError(res, 404, `No such member: ${id}`, cid);
+  for (const u of urls) if (server.cluster.peerURLInUse(u, id)) return httpError(res, 409, 'membership: peerURL exists', cid);
   try {
     await server.proposePeerUpdate(id, urls);
   } catch (err) {
     server.logError('updating a member failed', err);
-    return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    return httpError(res, 500, 'Internal Server Error', cid);
   }
   res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
   res.end();
 }
 
+/** unmarshalRequest: the Content-Type must be application/json, then the body is parsed. */
 async function peerURLsFromBody(req: http.IncomingMessage, res: http.ServerResponse, cid: Array<[string, string]>): Promise<string[] | undefined> {
+  let ct = req.headers['content-type'] ?? '';
+  const semi = ct.indexOf(';');
+  if (semi !== -1) ct = ct.slice(0, semi).trim().toLowerCase();
   const { body } = await readBody(req, MAX_FORM_BYTES);
+  if (ct !== 'application/json') {
+    httpError(res, 415, `Bad Content-Type ${ct}, accept application/json`, cid);
+    return undefined;
+  }
   let urls: unknown;
   try {
     urls = (JSON.parse(body) as { peerURLs?: unknown }).peerURLs;
   } catch (err) {
-    json(res, 400, `${JSON.stringify({ message: (err as Error).message })}\n`, cid);
+    httpError(res, 400, (err as Error).message, cid);
     return undefined;
   }
   if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === 'string')) {
-    json(res, 400, '{"message":"peerURLs must be a non-empty list of URLs"}\n', cid);
+    httpError(res, 400, 'peerURLs must be a non-empty list of URLs', cid);
     return undefined;
   }
   try {
     for (const u of urls as string[]) checkPeerURL(u);
   } catch (err) {
     if (!(err instanceof MembershipError)) throw err;
-    json(res, 400, `${JSON.stringify({ message: err.message })}\n`, cid);
+    httpError(res, 400, err.message, cid);
     return undefined;
   }
   return urls as string[];
