@@ -15,15 +15,18 @@ import type { Recorded } from './runner.js';
 export type HeaderRule =
   | 'drop' // not compared at all
   | 'presence' // compared as present/absent, value ignored
-  | 'index'; // an etcd index: made relative to the side's first write
+  | 'index' // an etcd index: made relative to the side's first write
+  | 'length'; // Content-Length: checked against the body received (HEAD: only zero vs. a positive number)
 
 /** Header rules, by lower-cased header name. Every other header: name (exact case) and value compared. */
 export const HEADER_RULES: Readonly<Record<string, HeaderRule>> = {
   // The wall-clock time of the answer.
   date: 'drop',
   // Follows from the body, which is compared on its own (after normalization: index digits and
-  // RFC3339Nano fractions vary in length); whether it is there (vs. chunked) is compared.
-  'content-length': 'presence',
+  // RFC3339Nano fractions vary in length). Compared: whether it is there (vs. chunked) and whether
+  // it equals the length of the body received. A HEAD answer has no body to check against: there
+  // only "0" vs. "a positive number" is compared.
+  'content-length': 'length',
   // Store index: relative to the side's first user write (internal writes before it differ).
   'x-etcd-index': 'index',
   // Raft log position and term: the two implementations lay out their logs differently
@@ -312,6 +315,10 @@ export function normalize(r: Recorded, meta: SideMeta, state: NormalizeState): N
     if (rule === 'drop') continue;
     if (rule === 'presence') headers.push(`${name}: <present>`);
     else if (rule === 'index') headers.push(`${name}: ${relIndex(Number(value), meta)}`);
+    else if (rule === 'length') {
+      const n = r.method === 'HEAD' ? (value === '0' ? '0' : /^[1-9][0-9]*$/.test(value) ? '<positive>' : value) : value === String(Buffer.byteLength(r.body)) ? '<length of the body>' : value;
+      headers.push(`${name}: ${n}`);
+    }
     else headers.push(`${name}: ${value}`);
   }
   headers.sort();
