@@ -23,8 +23,19 @@ export const ETCD_SERVER_VERSION = '3.4.23';
 
 const KEYS_PATH = '/v2/keys';
 
+/**
+ * Go's net/http framing of a handler that writes its body in one Write: up to
+ * 2048 bytes (the response buffer) are held until the handler returns and get
+ * a Content-Length; a larger write goes out at once, so the answer is chunked
+ * (and a HEAD answer then has no length at all). HEAD carries the length of
+ * the body it would have had.
+ */
+const GO_RESPONSE_BUFFER = 2048;
+
 function send(res: http.ServerResponse, r: Reply): void {
-  res.writeHead(r.status, [...r.headers, ['Content-Length', String(Buffer.byteLength(r.body))]].flat());
+  const length = r.headLength ?? Buffer.byteLength(r.body);
+  const framing: Array<[string, string]> = length > GO_RESPONSE_BUFFER ? [] : [['Content-Length', String(length)]];
+  res.writeHead(r.status, [...r.headers, ...framing].flat());
   res.end(r.body);
 }
 
@@ -170,7 +181,9 @@ function redirectUncleanPath(req: http.IncomingMessage, res: http.ServerResponse
   let body = '';
   if (req.method === 'GET' || req.method === 'HEAD') headers.push(['Content-Type', 'text/html; charset=utf-8']);
   if (req.method === 'GET') body = `<a href="${htmlEscape(location)}">Moved Permanently</a>.\n\n`;
-  res.writeHead(301, [...headers, ['Content-Length', String(Buffer.byteLength(body))]].flat());
+  // Go writes no length for a HEAD answer without a body.
+  if (req.method !== 'HEAD') headers.push(['Content-Length', String(Buffer.byteLength(body))]);
+  res.writeHead(301, headers.flat());
   res.end(body);
   req.resume();
   return true;

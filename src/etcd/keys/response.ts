@@ -10,6 +10,8 @@ export interface Reply {
   headers: Array<[string, string]>;
   /** Omitted for HEAD, which carries the headers (and length) only. */
   body: string;
+  /** For HEAD: the byte length of the body a GET would carry (Go reports it in Content-Length). */
+  headLength?: number;
 }
 
 /** What etcd 3.4 adds to every client response by default (--cors '*'). */
@@ -49,6 +51,7 @@ export function eventReply(
       ['X-Raft-Term', String(opts.raft.raftTerm)],
     ]),
     body: opts.head ? '' : body,
+    ...(opts.head ? { headLength: Buffer.byteLength(body) } : {}),
   };
 }
 
@@ -64,6 +67,7 @@ export function errorReply(err: V2Error, opts: { clusterId: string; head?: boole
       ['X-Etcd-Index', String(e.index)],
     ]),
     body: opts.head ? '' : e.body(),
+    ...(opts.head ? { headLength: Buffer.byteLength(e.body()) } : {}),
   };
 }
 
