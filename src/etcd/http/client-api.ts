@@ -79,6 +79,14 @@ export interface ClientApiOptions {
 export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const { server } = opts;
   return (req, res) => {
+    // etcd 3.4 wraps its whole client mux in a CORS handler (--cors '*'): it answers any OPTIONS
+    // request itself with 200, the CORS headers and an empty body, before routing.
+    if (req.method === 'OPTIONS') {
+      res.writeHead(200, [...CORS_HEADERS, ['Content-Length', '0']].flat());
+      res.end();
+      req.resume();
+      return;
+    }
     if (redirectUncleanPath(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://member');
     const path = url.pathname;
@@ -111,8 +119,8 @@ export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMes
       case '/metrics':
         return plain(res, 200, formatMetrics(server), [['Content-Type', 'text/plain; version=0.0.4']]);
       default:
-        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-        res.end('404 page not found\n');
+        // http.NotFound, inside the CORS handler.
+        return plain(res, 404, '404 page not found\n', [['X-Content-Type-Options', 'nosniff']]);
     }
   };
 }

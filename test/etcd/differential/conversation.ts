@@ -354,6 +354,7 @@ export function conversation(opts: ConversationOptions): Step[] {
     req('stats/self PUT (405)', 'PUT', '/v2/stats/self'),
     req('keys PATCH (405)', 'PATCH', K('/foo')),
     req('keys OPTIONS (CORS preflight)', 'OPTIONS', K('/foo')),
+    req('OPTIONS on an unknown, unclean path', 'OPTIONS', '/nope//x'),
     req('unknown path (404)', 'GET', '/nope'),
     req('unknown v2 path (404)', 'GET', '/v2/nope'),
     req('keys prefix without slash (404)', 'GET', '/v2/keysx'),
