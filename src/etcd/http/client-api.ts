@@ -239,6 +239,8 @@ async function keys(server: EtcdServer, req: http.IncomingMessage, res: http.Ser
     send(res, errorReply(parsed, { clusterId, head }));
     return;
   }
+  // hasKeyPrefixAccess: the v2 auth check runs for every request that parsed.
+  authEnabledLookup(server);
   const raft = () => ({ raftIndex: server.committedIndex, raftTerm: server.term });
 
   if (parsed.method === 'GET' || parsed.method === 'HEAD') {
@@ -351,6 +353,12 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
   if (method !== 'GET' && method !== 'HEAD') authEnabledLookup(server);
   const cid: Array<[string, string]> = [['X-Etcd-Cluster-Id', server.cluster.id]];
   const rest = path.slice('/v2/members'.length).replace(/^\//, '');
+  // etcd finds these refusals while applying the change (ValidateConfigurationChange); coracle
+  // checks before proposing, and does the same store reads so the stats agree on this member.
+  const rejectChange = (r: http.ServerResponse, status: number, message: string): void => {
+    server.countMembershipValidation();
+    httpError(r, status, message, cid);
+  };
   if (method === 'GET') {
     if (rest === '') return json(res, 200, membersJSON(server.cluster), cid);
     if (rest === 'leader') {
@@ -364,10 +372,10 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
     const urls = await peerURLsFromBody(req, res, cid);
     if (!urls) return;
     for (const u of urls) {
-      if (server.cluster.peerURLInUse(u)) return httpError(res, 409, 'membership: peerURL exists', cid);
+      if (server.cluster.peerURLInUse(u)) return rejectChange(res, 409, 'membership: peerURL exists');
     }
     const id = computeMemberId(urls, opts.clusterToken, Math.floor(Date.now() / 1000));
-    if (server.cluster.members.has(id)) return httpError(res, 409, 'membership: ID exists', cid);
+    if (server.cluster.members.has(id)) return rejectChange(res, 409, 'membership: ID exists');
     try {
       await server.proposeMembership({ type: 'addNode', nodeId: id, context: encodeMemberContext({ id, name: '', peerURLs: urls }) });
     } catch (err) {
@@ -388,8 +396,8 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
   // types.ID.String(): lowercase hex without leading zeros.
   const id = BigInt(`0x${rest}`).toString(16);
   if (method === 'DELETE') {
-    if (server.cluster.removed.has(id)) return httpError(res, 410, `Member permanently removed: ${id}`, cid);
-    if (!server.cluster.members.has(id)) return httpError(res, 404, `No such member: ${id}`, cid);
+    if (server.cluster.removed.has(id)) return rejectChange(res, 410, `Member permanently removed: ${id}`);
+    if (!server.cluster.members.has(id)) return rejectChange(res, 404, `No such member: ${id}`);
     try {
       await server.proposeMembership({ type: 'removeNode', nodeId: id, context: new Uint8Array(0) });
     } catch (err) {
@@ -403,8 +411,8 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
   const urls = await peerURLsFromBody(req, res, cid);
   if (!urls) return;
   // membership.ValidateConfigurationChange: an unknown ID is reported before a used URL.
-  if (!server.cluster.members.has(id)) return httpError(res, 404, `No such member: ${id}`, cid);
-  for (const u of urls) if (server.cluster.peerURLInUse(u, id)) return httpError(res, 409, 'membership: peerURL exists', cid);
+  if (!server.cluster.members.has(id)) return rejectChange(res, 404, `No such member: ${id}`);
+  for (const u of urls) if (server.cluster.peerURLInUse(u, id)) return rejectChange(res, 409, 'membership: peerURL exists');
   try {
     await server.proposePeerUpdate(id, urls);
   } catch (err) {

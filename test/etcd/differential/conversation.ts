@@ -391,5 +391,10 @@ export function conversation(opts: ConversationOptions): Step[] {
     req('bulk listing sorted', 'GET', K('/bulk'), { query: 'sorted=true' }),
     req('stats/store at the end', 'GET', '/v2/stats/store'),
   );
+  // Debugging aid (DIFF_PROBE_STATS=1): a /v2/stats/store read after every step shows which
+  // request moves a counter differently. Stats reads change no index.
+  if (process.env.DIFF_PROBE_STATS === '1') {
+    return s.flatMap((x) => (x.kind === 'req' && !x.label.startsWith('bulk') ? [x, req(`stats after: ${x.label}`, 'GET', '/v2/stats/store')] : [x]));
+  }
   return s;
 }
