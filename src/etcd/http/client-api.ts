@@ -16,7 +16,7 @@ import type { EtcdServer } from '../server/server.js';
 import { CLUSTER_VERSION, RequestTimeoutError, ServerStoppedError } from '../server/server.js';
 import { encodeMemberContext } from '../server/payload.js';
 import { formatMetrics } from './metrics.js';
-import { goQuote } from '../../store/gojson.js';
+import { compareBytewise, goQuote } from '../../store/gojson.js';
 
 /** The etcd release whose v2 API coracle speaks; clients that check versions see this. */
 export const ETCD_SERVER_VERSION = '3.4.23';
@@ -105,7 +105,8 @@ export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMes
         return void done(health(server, res));
       case '/v2/machines':
         if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, methodNotAllowed('GET,HEAD'));
-        return plain(res, 200, server.cluster.sorted().flatMap((m) => m.clientURLs).join(', '));
+        // RaftCluster.ClientURLs(): every member's client URLs, sort.Strings'd (not in member order).
+        return plain(res, 200, server.cluster.sorted().flatMap((m) => m.clientURLs).sort(compareBytewise).join(', '));
       case '/v2/stats/self':
         if (req.method !== 'GET') return send(res, methodNotAllowed('GET'));
         return json(res, 200, selfStats(server));
