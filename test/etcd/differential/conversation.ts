@@ -53,8 +53,17 @@ export interface ConversationOptions {
 export function conversation(opts: ConversationOptions): Step[] {
   const s: Step[] = [];
   const add = (...x: Step[]) => s.push(...x);
-  // In a cluster, ask followers too: writes are forwarded, reads are local.
+  // In a cluster, ask followers too: writes are forwarded, quorum reads go through the log.
+  // (Plain reads name no member: the runner sends them to the member that answered the last write.)
   const m = (i: number) => (opts.members > 1 ? { member: i % opts.members } : {});
+  // /v2/stats/store is read from member 0 (its counters are per member). In a cluster, first make
+  // sure member 0 has applied every write (a quorum read through it), and give watches the client
+  // just closed a moment to be removed (the "watchers" gauge).
+  const stats = (label: string): Step[] => [
+    ...(opts.members > 1 ? [req(`quorum read on member 0 before: ${label}`, 'GET', K('/sync'), { query: 'quorum=true', member: 0 })] : []),
+    { kind: 'sleep', ms: 200 },
+    req(label, 'GET', '/v2/stats/store', { member: 0 }),
+  ];
 
   // --- stats baseline (counters are compared relative to this answer) ---
   add(req('stats/store baseline', 'GET', '/v2/stats/store'));
@@ -125,10 +134,10 @@ export function conversation(opts: ConversationOptions): Step[] {
     req('dir sub/deeper/e', 'PUT', K('/dir/sub/deeper/e'), { body: 'value=5' }),
     req('hidden key', 'PUT', K('/dir/_hidden'), { body: 'value=h' }),
     req('hidden dir', 'PUT', K('/dir/_hdir/x'), { body: 'value=hx' }),
-    req('list dir', 'GET', K('/dir'), m(1)),
+    req('list dir', 'GET', K('/dir')),
     req('list dir sorted', 'GET', K('/dir'), { query: 'sorted=true' }),
     req('list dir recursive', 'GET', K('/dir'), { query: 'recursive=true' }),
-    req('list dir recursive sorted', 'GET', K('/dir'), { query: 'recursive=true&sorted=true', ...m(2) }),
+    req('list dir recursive sorted', 'GET', K('/dir'), { query: 'recursive=true&sorted=true' }),
     req('list dir recursive sorted quorum', 'GET', K('/dir'), { query: 'recursive=true&sorted=true&quorum=true', ...m(1) }),
     req('head dir', 'HEAD', K('/dir'), { query: 'recursive=true' }),
     req('get hidden key directly', 'GET', K('/dir/_hidden')),
@@ -236,7 +245,7 @@ export function conversation(opts: ConversationOptions): Step[] {
     watch('stream watch for ttl=0 key', 'zero', K('/zero'), 'wait=true&stream=true'),
     req('set ttl=0 (expires at the next sync)', 'PUT', K('/zero'), { body: 'value=z&ttl=0' }),
     read('zero', 2, 5000),
-    req('stats after expiry', 'GET', '/v2/stats/store'),
+    ...stats('stats after expiry'),
   );
 
   // --- watches ---
@@ -247,7 +256,7 @@ export function conversation(opts: ConversationOptions): Step[] {
     watch('recursive watch', 'w2', K('/wd'), 'wait=true&recursive=true'),
     req('write under watched dir', 'PUT', K('/wd/x'), { body: 'value=1' }),
     read('w2'),
-    req('watch from history', 'GET', K('/w'), { query: (c) => `wait=true&waitIndex=${c.v('w1')}`, ...m(2) }),
+    req('watch from history', 'GET', K('/w'), { query: (c) => `wait=true&waitIndex=${c.v('w1')}` }),
     req('recursive watch from history', 'GET', K('/wd'), { query: (c) => `wait=true&recursive=true&waitIndex=${c.v('w1')}` }),
     req('watch from history, recursive=false spelled out', 'GET', K('/w'), { query: (c) => `wait=true&waitIndex=${c.v('w1')}&recursive=false` }),
     req('capture index', 'GET', K('/w'), { capture: capIndex('now') }),
@@ -349,7 +358,7 @@ export function conversation(opts: ConversationOptions): Step[] {
     req('machines POST (405)', 'POST', '/v2/machines'),
     req('version', 'GET', '/version'),
     req('health', 'GET', '/health'),
-    req('stats/store', 'GET', '/v2/stats/store'),
+    ...stats('stats/store'),
     req('stats/store POST (405)', 'POST', '/v2/stats/store'),
     req('stats/self PUT (405)', 'PUT', '/v2/stats/self'),
     req('keys PATCH (405)', 'PATCH', K('/foo')),
@@ -389,12 +398,18 @@ export function conversation(opts: ConversationOptions): Step[] {
     req('watch from the oldest retained event', 'GET', K('/bulk'), { query: (c) => `wait=true&recursive=true&waitIndex=${Number(c.v('postBulk')) - 999}` }),
     req('watch just below the window (401)', 'GET', K('/bulk'), { query: (c) => `wait=true&recursive=true&waitIndex=${Number(c.v('postBulk')) - 1000}` }),
     req('bulk listing sorted', 'GET', K('/bulk'), { query: 'sorted=true' }),
-    req('stats/store at the end', 'GET', '/v2/stats/store'),
+    ...stats('stats/store at the end'),
   );
+  // A watch answers with its member's store index when it starts (X-Etcd-Index): in a cluster, a
+  // quorum read through that member first makes sure it has applied every earlier write.
+  const synced = opts.members > 1
+    ? s.flatMap((x) => (x.kind === 'watch' ? [req(`quorum read on member ${x.member ?? 0} before: ${x.label}`, 'GET', K('/sync'), { query: 'quorum=true', member: x.member ?? 0 }), x] : [x]))
+    : s;
+  s.splice(0, s.length, ...synced);
   // Debugging aid (DIFF_PROBE_STATS=1): a /v2/stats/store read after every step shows which
   // request moves a counter differently. Stats reads change no index.
   if (process.env.DIFF_PROBE_STATS === '1') {
-    return s.flatMap((x) => (x.kind === 'req' && !x.label.startsWith('bulk') ? [x, req(`stats after: ${x.label}`, 'GET', '/v2/stats/store')] : [x]));
+    return s.flatMap((x) => (x.kind === 'req' && !x.label.startsWith('bulk') ? [x, ...stats(`stats after: ${x.label}`)] : [x]));
   }
   return s;
 }

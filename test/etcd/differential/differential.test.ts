@@ -225,10 +225,12 @@ function selfTest(run: Run): { checked: number; unnoticed: string[]; kinds: Set<
   return { checked, unnoticed, kinds };
 }
 
-async function differential(n: number): Promise<void> {
+async function differential(n: number, diagnostic: (s: string) => void): Promise<void> {
   const run = await runBoth(n);
+  diagnostic(`${run.etcd.norm.length} answers compared, ${run.diffs.length} differences`);
   assert.ok(run.etcd.norm.length > 1000 && run.etcd.norm.length === run.coracle.norm.length);
   const st = selfTest(run);
+  diagnostic(`self-test: ${st.checked} one-byte changes, ${st.unnoticed.length} unnoticed`);
   // The self-test must have changed each of these somewhere and seen every change.
   for (const k of ['status', 'header', 'fieldName', 'field:value', 'field:action', 'field:errorCode', 'field:key', 'field:message', 'field:cause', 'field:modifiedIndex', 'field:dir']) {
     assert.ok(st.kinds.has(k), `self-test never changed ${k}`);
@@ -237,10 +239,10 @@ async function differential(n: number): Promise<void> {
   assert.equal(run.diffs.length, 0, `${run.diffs.length} differences:\n${run.diffs.slice(0, 40).map(show).join('\n')}`);
 }
 
-test('v2 API differential: one member each, real etcd 3.4 vs coracle', { timeout: 240000 }, async () => {
-  await differential(1);
+test('v2 API differential: one member each, real etcd 3.4 vs coracle', { timeout: 240000 }, async (t) => {
+  await differential(1, (s) => t.diagnostic(s));
 });
 
-test('v2 API differential: three members each, requests spread over all members', { timeout: 240000 }, async () => {
-  await differential(3);
+test('v2 API differential: three members each, requests spread over all members', { timeout: 240000 }, async (t) => {
+  await differential(3, (s) => t.diagnostic(s));
 });

@@ -141,13 +141,23 @@ export async function play(steps: Step[], side: SideInfo, log?: (s: string) => v
   };
   const out: Recorded[] = [];
   const watches = new Map<string, OpenWatch>();
+  // A plain (local, non-quorum) keys read right after a write through another member races that
+  // member's apply, on etcd as on coracle. So in a cluster, a keys read that names no member goes
+  // to the member that answered the last write: it has applied everything up to that write.
+  let lastWriter = 0;
   for (const step of steps) {
     if (step.kind === 'sleep') {
       await new Promise((r) => setTimeout(r, step.ms));
       continue;
     }
     if (step.kind === 'req') {
-      const s = send(side.clientURLs[step.member ?? 0]!, step, ctx);
+      const path = resolve(step.path, ctx)!;
+      const isKeys = path === '/v2/keys' || path.startsWith('/v2/keys/');
+      const isRead = step.method === 'GET' || step.method === 'HEAD';
+      const quorum = /(^|&)quorum=true(&|$)/.test(resolve(step.query, ctx) ?? '');
+      const member = step.member ?? (isKeys && isRead && !quorum ? lastWriter : 0);
+      if (isKeys && !isRead) lastWriter = member;
+      const s = send(side.clientURLs[member]!, step, ctx);
       let rec: Recorded;
       try {
         const res = await s.response;
