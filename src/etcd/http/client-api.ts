@@ -5,7 +5,7 @@
 import type http from 'node:http';
 import type { ConfChange } from '../../raft/index.js';
 import type { V2Request } from '../../store/index.js';
-import { Ecode, isV2Error, KEYS_PREFIX, newError, renderEvent, V2Error } from '../../store/index.js';
+import { cleanPath, Ecode, isV2Error, KEYS_PREFIX, newError, renderEvent, V2Error } from '../../store/index.js';
 import { MAX_FORM_BYTES } from '../keys/form.js';
 import type { KeysMethod, KeysRequest } from '../keys/request.js';
 import { parseKeysRequest } from '../keys/request.js';
@@ -17,14 +17,26 @@ import type { EtcdServer } from '../server/server.js';
 import { CLUSTER_VERSION, RequestTimeoutError, ServerStoppedError } from '../server/server.js';
 import { encodeMemberContext } from '../server/payload.js';
 import { formatMetrics } from './metrics.js';
+import { compareBytewise, goQuote } from '../../store/gojson.js';
 
 /** The etcd release whose v2 API coracle speaks; clients that check versions see this. */
 export const ETCD_SERVER_VERSION = '3.4.23';
 
 const KEYS_PATH = '/v2/keys';
 
+/**
+ * Go's net/http framing of a handler that writes its body in one Write: up to
+ * 2048 bytes (the response buffer) are held until the handler returns and get
+ * a Content-Length; a larger write goes out at once, so the answer is chunked
+ * (and a HEAD answer then has no length at all). HEAD carries the length of
+ * the body it would have had.
+ */
+const GO_RESPONSE_BUFFER = 2048;
+
 function send(res: http.ServerResponse, r: Reply): void {
-  res.writeHead(r.status, [...r.headers, ['Content-Length', String(Buffer.byteLength(r.body))]].flat());
+  const length = r.headLength ?? Buffer.byteLength(r.body);
+  const framing: Array<[string, string]> = length > GO_RESPONSE_BUFFER ? [] : [['Content-Length', String(length)]];
+  res.writeHead(r.status, [...r.headers, ...framing].flat());
   res.end(r.body);
 }
 
@@ -68,6 +80,15 @@ export interface ClientApiOptions {
 export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMessage, res: http.ServerResponse) => void {
   const { server } = opts;
   return (req, res) => {
+    // etcd 3.4 wraps its whole client mux in a CORS handler (--cors '*'): it answers any OPTIONS
+    // request itself with 200, the CORS headers and an empty body, before routing.
+    if (req.method === 'OPTIONS') {
+      res.writeHead(200, [...CORS_HEADERS, ['Content-Length', '0']].flat());
+      res.end();
+      req.resume();
+      return;
+    }
+    if (redirectUncleanPath(req, res)) return;
     const url = new URL(req.url ?? '/', 'http://member');
     const path = url.pathname;
     const done = (p: Promise<void>) =>
@@ -85,7 +106,8 @@ export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMes
         return void done(health(server, res));
       case '/v2/machines':
         if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, methodNotAllowed('GET,HEAD'));
-        return plain(res, 200, server.cluster.sorted().flatMap((m) => m.clientURLs).join(', '));
+        // RaftCluster.ClientURLs(): every member's client URLs, sort.Strings'd (not in member order).
+        return plain(res, 200, server.cluster.sorted().flatMap((m) => m.clientURLs).sort(compareBytewise).join(', '));
       case '/v2/stats/self':
         if (req.method !== 'GET') return send(res, methodNotAllowed('GET'));
         return json(res, 200, selfStats(server));
@@ -99,10 +121,82 @@ export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMes
       case '/metrics':
         return plain(res, 200, formatMetrics(server), [['Content-Type', 'text/plain; version=0.0.4']]);
       default:
-        res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
-        res.end('404 page not found\n');
+        // http.NotFound, inside the CORS handler.
+        return plain(res, 404, '404 page not found\n', [['X-Content-Type-Options', 'nosniff']]);
     }
   };
+}
+
+// --- Go's ServeMux: unclean paths are redirected -----------------------------------
+
+/** url.PathUnescape-like decoding of a request path (Go's URL.Path); undefined if an escape is invalid. */
+function goUnescapePath(p: string): string | undefined {
+  if (!p.includes('%')) return p;
+  const bytes: number[] = [];
+  for (let i = 0; i < p.length; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 0x25) {
+      const h = /^[0-9a-fA-F]{2}$/.test(p.slice(i + 1, i + 3)) ? parseInt(p.slice(i + 1, i + 3), 16) : -1;
+      if (h < 0) return undefined;
+      bytes.push(h);
+      i += 2;
+    } else {
+      for (const b of Buffer.from(p[i]!, 'utf8')) bytes.push(b);
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
+}
+
+/** ServeMux's cleanPath: path.Clean, keeping a trailing slash. */
+function muxCleanPath(p: string): string {
+  if (p === '') return '/';
+  if (!p.startsWith('/')) p = `/${p}`;
+  let np = cleanPath(p);
+  if (p.endsWith('/') && np !== '/') np += '/';
+  return np;
+}
+
+/** url.URL{Path: p}.EscapedPath(): escape everything but unreserved and $&+,/:;=@ characters. */
+function goEscapePath(p: string): string {
+  let out = '';
+  for (const b of Buffer.from(p, 'utf8')) {
+    const ch = String.fromCharCode(b);
+    if (/[A-Za-z0-9\-_.~$&+,/:;=@]/.test(ch)) out += ch;
+    else out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+function htmlEscape(s: string): string {
+  return s.replace(/[&'<>"]/g, (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;' })[c]!);
+}
+
+/**
+ * etcd serves its client API through Go's http.ServeMux, which answers a
+ * request whose path is not clean (`//`, `.`, `..`) with a 301 to the cleaned
+ * path (query kept) instead of serving it — and http.Redirect writes a short
+ * HTML body for GET only.
+ */
+function redirectUncleanPath(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const rawPath = q < 0 ? raw : raw.slice(0, q);
+  const rawQuery = q < 0 ? '' : raw.slice(q + 1);
+  const decoded = goUnescapePath(rawPath);
+  if (decoded === undefined || req.method === 'CONNECT') return false;
+  const clean = muxCleanPath(decoded);
+  if (clean === decoded) return false;
+  const location = goEscapePath(clean) + (rawQuery !== '' ? `?${rawQuery}` : '');
+  const headers: Array<[string, string]> = [...CORS_HEADERS, ['Location', location]];
+  let body = '';
+  if (req.method === 'GET' || req.method === 'HEAD') headers.push(['Content-Type', 'text/html; charset=utf-8']);
+  if (req.method === 'GET') body = `<a href="${htmlEscape(location)}">Moved Permanently</a>.\n\n`;
+  // Go writes no length for a HEAD answer without a body.
+  if (req.method !== 'HEAD') headers.push(['Content-Length', String(Buffer.byteLength(body))]);
+  res.writeHead(301, headers.flat());
+  res.end(body);
+  req.resume();
+  return true;
 }
 
 // --- /v2/keys ---------------------------------------------------------------------
@@ -147,6 +241,8 @@ async function keys(server: EtcdServer, req: http.IncomingMessage, res: http.Ser
     send(res, errorReply(parsed, { clusterId, head }));
     return;
   }
+  // hasKeyPrefixAccess: the v2 auth check runs for every request that parsed.
+  authEnabledLookup(server);
   const raft = () => ({ raftIndex: server.committedIndex, raftTerm: server.term });
 
   if (parsed.method === 'GET' || parsed.method === 'HEAD') {
@@ -236,32 +332,52 @@ function watch(server: EtcdServer, req: http.IncomingMessage, res: http.ServerRe
 
 // --- /v2/members --------------------------------------------------------------------
 
+/** httptypes.HTTPError.WriteTo: `{"message":…}` from json.Marshal — no trailing newline. */
+function httpError(res: http.ServerResponse, status: number, message: string, extra: Array<[string, string]>): void {
+  json(res, status, `{"message":${goQuote(message)}}`, extra);
+}
+
+/**
+ * etcd's v2 auth check (v2auth Store.AuthEnabled): a local GET of
+ * /2/enabled on every keys request and every non-GET members request. It
+ * finds nothing (auth is never enabled here), which /v2/stats/store counts
+ * as a failed get — clients that read the stats see it.
+ */
+export function authEnabledLookup(server: EtcdServer): void {
+  server.get('/2/enabled', false, false);
+}
+
+/** etcd's membersHandler.ServeHTTP, step by step. */
 async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
   const { server } = opts;
-  const cid: Array<[string, string]> = [['X-Etcd-Cluster-Id', server.cluster.id]];
   const method = req.method ?? 'GET';
+  if (!['GET', 'POST', 'DELETE', 'PUT'].includes(method)) return send(res, methodNotAllowed('GET,POST,DELETE,PUT'));
+  if (method !== 'GET' && method !== 'HEAD') authEnabledLookup(server);
+  const cid: Array<[string, string]> = [['X-Etcd-Cluster-Id', server.cluster.id]];
   const rest = path.slice('/v2/members'.length).replace(/^\//, '');
-  if (rest === 'leader') {
-    if (method !== 'GET') return send(res, methodNotAllowed('GET'));
-    const leader = server.cluster.members.get(server.leader);
-    if (!leader) return json(res, 503, '{"message":"During election"}\n', cid);
-    return json(res, 200, `${memberJSON(leader)}\n`, cid);
-  }
-  if (rest === '') {
-    if (method === 'GET') return json(res, 200, membersJSON(server.cluster), cid);
-    if (method !== 'POST') return send(res, methodNotAllowed('GET,POST'));
-    const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-    if (ct !== 'application/json') {
-      await readBody(req, MAX_FORM_BYTES);
-      return json(res, 415, `${JSON.stringify({ message: `Bad Content-Type ${ct}, accept application/json` })}\n`, cid);
+  // etcd finds these refusals while applying the change (ValidateConfigurationChange); coracle
+  // checks before proposing, and does the same store reads so the stats agree on this member.
+  const rejectChange = (r: http.ServerResponse, status: number, message: string): void => {
+    server.countMembershipValidation();
+    httpError(r, status, message, cid);
+  };
+  if (method === 'GET') {
+    if (rest === '') return json(res, 200, membersJSON(server.cluster), cid);
+    if (rest === 'leader') {
+      const leader = server.cluster.members.get(server.leader);
+      if (!leader) return httpError(res, 503, 'During election', cid);
+      return json(res, 200, `${memberJSON(leader)}\n`, cid);
     }
+    return httpError(res, 404, 'Not found', cid);
+  }
+  if (method === 'POST') {
     const urls = await peerURLsFromBody(req, res, cid);
     if (!urls) return;
     for (const u of urls) {
-      if (server.cluster.peerURLInUse(u)) return json(res, 409, '{"message":"membership: peerURL exists"}\n', cid);
+      if (server.cluster.peerURLInUse(u)) return rejectChange(res, 409, 'membership: peerURL exists');
     }
     const id = computeMemberId(urls, opts.clusterToken, Math.floor(Date.now() / 1000));
-    if (server.cluster.members.has(id)) return json(res, 409, '{"message":"membership: ID exists"}\n', cid);
+    if (server.cluster.members.has(id)) return rejectChange(res, 409, 'membership: ID exists');
     // The new member joins as a learner and the leader promotes it once it is
     // up and caught up (Raft thesis §4.2.1): the quorum never waits on a
     // member that has not started.
@@ -269,14 +385,20 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
     if (!(await changeMembership(server, res, cid, cc))) return;
     return json(res, 201, `${memberJSON({ id, name: '', peerURLs: urls, clientURLs: [] })}\n`, cid);
   }
-  const id = rest;
-  if (method !== 'DELETE' && method !== 'PUT') return send(res, methodNotAllowed('DELETE,PUT'));
-  if (server.cluster.removed.has(id)) return json(res, 410, `${JSON.stringify({ message: `Member permanently removed: ${id}` })}\n`, cid);
-  if (!server.cluster.members.has(id)) {
-    if (method === 'PUT') await readBody(req, MAX_FORM_BYTES);
-    return json(res, 404, `${JSON.stringify({ message: `No such member: ${id}` })}\n`, cid);
+  // DELETE and PUT name a member (getID).
+  if (rest === '') {
+    await readBody(req, MAX_FORM_BYTES);
+    return plain(res, 405, 'Method Not Allowed\n', [...cid, ['X-Content-Type-Options', 'nosniff']]);
   }
+  if (!/^[0-9a-fA-F]{1,16}$/.test(rest)) {
+    await readBody(req, MAX_FORM_BYTES);
+    return httpError(res, 404, `No such member: ${rest}`, cid);
+  }
+  // types.ID.String(): lowercase hex without leading zeros.
+  const id = BigInt(`0x${rest}`).toString(16);
   if (method === 'DELETE') {
+    if (server.cluster.removed.has(id)) return rejectChange(res, 410, `Member permanently removed: ${id}`);
+    if (!server.cluster.members.has(id)) return rejectChange(res, 404, `No such member: ${id}`);
     if (!(await changeMembership(server, res, cid, { type: 'removeNode', nodeId: id, context: new Uint8Array(0) }))) return;
     res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
     res.end();
@@ -284,12 +406,14 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
   }
   const urls = await peerURLsFromBody(req, res, cid);
   if (!urls) return;
-  for (const u of urls) if (server.cluster.peerURLInUse(u, id)) return json(res, 409, '{"message":"membership: peerURL exists"}\n', cid);
+  // membership.ValidateConfigurationChange: an unknown ID is reported before a used URL.
+  if (!server.cluster.members.has(id)) return rejectChange(res, 404, `No such member: ${id}`);
+  for (const u of urls) if (server.cluster.peerURLInUse(u, id)) return rejectChange(res, 409, 'membership: peerURL exists');
   try {
     await server.proposePeerUpdate(id, urls);
   } catch (err) {
     server.logError('updating a member failed', err);
-    return json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    return httpError(res, 500, 'Internal Server Error', cid);
   }
   res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
   res.end();
@@ -308,29 +432,37 @@ async function changeMembership(server: EtcdServer, res: http.ServerResponse, ci
     return true;
   } catch (err) {
     server.logError(`membership change (${cc.type} ${cc.nodeId}) refused or failed`, err);
-    json(res, 500, '{"message":"Internal Server Error"}\n', cid);
+    httpError(res, 500, 'Internal Server Error', cid);
     return false;
   }
 }
 
+/** unmarshalRequest: the Content-Type must be application/json, then the body is parsed. */
 async function peerURLsFromBody(req: http.IncomingMessage, res: http.ServerResponse, cid: Array<[string, string]>): Promise<string[] | undefined> {
+  let ct = req.headers['content-type'] ?? '';
+  const semi = ct.indexOf(';');
+  if (semi !== -1) ct = ct.slice(0, semi).trim().toLowerCase();
   const { body } = await readBody(req, MAX_FORM_BYTES);
+  if (ct !== 'application/json') {
+    httpError(res, 415, `Bad Content-Type ${ct}, accept application/json`, cid);
+    return undefined;
+  }
   let urls: unknown;
   try {
     urls = (JSON.parse(body) as { peerURLs?: unknown }).peerURLs;
   } catch (err) {
-    json(res, 400, `${JSON.stringify({ message: (err as Error).message })}\n`, cid);
+    httpError(res, 400, (err as Error).message, cid);
     return undefined;
   }
   if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === 'string')) {
-    json(res, 400, '{"message":"peerURLs must be a non-empty list of URLs"}\n', cid);
+    httpError(res, 400, 'peerURLs must be a non-empty list of URLs', cid);
     return undefined;
   }
   try {
     for (const u of urls as string[]) checkPeerURL(u);
   } catch (err) {
     if (!(err instanceof MembershipError)) throw err;
-    json(res, 400, `${JSON.stringify({ message: err.message })}\n`, cid);
+    httpError(res, 400, err.message, cid);
     return undefined;
   }
   return urls as string[];

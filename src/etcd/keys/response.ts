@@ -10,6 +10,8 @@ export interface Reply {
   headers: Array<[string, string]>;
   /** Omitted for HEAD, which carries the headers (and length) only. */
   body: string;
+  /** For HEAD: the byte length of the body a GET would carry (Go reports it in Content-Length). */
+  headLength?: number;
 }
 
 /** What etcd 3.4 adds to every client response by default (--cors '*'). */
@@ -38,7 +40,12 @@ export function eventReply(
   opts: { clusterId: string; etcdIndex: number; raft: RaftPosition; noValueOnSuccess?: boolean; head?: boolean },
 ): Reply {
   const body = renderEvent(event, { trimPrefix: KEYS_PREFIX, noValueOnSuccess: opts.noValueOnSuccess === true });
-  return { status: isCreated(event) ? 201 : 200, headers: successHeaders(opts), body: opts.head ? '' : body };
+  return {
+    status: isCreated(event) ? 201 : 200,
+    headers: successHeaders(opts),
+    body: opts.head ? '' : body,
+    ...(opts.head ? { headLength: Buffer.byteLength(body) } : {}),
+  };
 }
 
 /** An error: etcd's JSON body, its status, and only X-Etcd-Index (no Raft headers). */
@@ -53,6 +60,7 @@ export function errorReply(err: V2Error, opts: { clusterId: string; head?: boole
       ['X-Etcd-Index', String(e.index)],
     ]),
     body: opts.head ? '' : e.body(),
+    ...(opts.head ? { headLength: Buffer.byteLength(e.body()) } : {}),
   };
 }
 

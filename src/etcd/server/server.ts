@@ -397,7 +397,20 @@ export class EtcdServer {
     return isV2Error(r) ? { kind: 'error', error: r } : { kind: 'event', event: r };
   }
 
+  /**
+   * etcd validates every membership change as it applies it
+   * (RaftCluster.ValidateConfigurationChange → membersFromStore): a recursive
+   * GET of the members dir and a GET of the removed-members dir (not found
+   * until a member was removed). /v2/stats/store counts both, so do we.
+   */
+  countMembershipValidation(): void {
+    const now = this.now();
+    this.store.get('/0/members', true, true, now);
+    this.store.get('/0/removed_members', false, false, now);
+  }
+
   private applyPeerUpdate(p: Extract<Payload, { kind: 'updatePeers' }>, now: UnixNanos): ApplyResult {
+    this.countMembershipValidation();
     const m = this.cluster.members.get(p.memberId);
     if (m) {
       m.peerURLs = p.peerURLs;
@@ -417,6 +430,7 @@ export class EtcdServer {
     }
     const now = this.now();
     const permanent = { expireTime: null, refresh: false };
+    this.countMembershipValidation();
     if (cc.type === 'removeNode') {
       this.cluster.members.delete(cc.nodeId);
       this.cluster.removed.add(cc.nodeId);
