@@ -62,7 +62,8 @@ async function session(tool: Tool): Promise<{ records: Transcript[]; stableId: s
       // Let etcd notice the lost quorum (check-quorum deposes the leader within
       // an election timeout) so both tools see the same settled cluster.
       { kind: 'do', fn: () => untilHealthStatus(EP, 503) },
-      r('cluster-health'),
+      // Members print in ID order, and the added member's ID is time-derived: compare lines as a set.
+      { args: ['cluster-health'], sortLines: true },
     ];
     const records = await runScript(tool, EP, ['--endpoints', EP], steps);
     return { records, stableId: id };
