@@ -42,15 +42,27 @@ interface Reply {
   body: string;
 }
 
-function get(url: string, localAddress: string | undefined, timeoutMs: number, method = 'GET', form?: string): Promise<Reply> {
+/**
+ * One request to the discovery service; through an HTTP proxy when one is
+ * given (--discovery-proxy): the request goes to the proxy with the full URL
+ * as its target, as HTTP proxies expect.
+ */
+function get(url: string, localAddress: string | undefined, timeoutMs: number, method = 'GET', form?: string, proxy?: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const via = proxy ? new URL(proxy) : undefined;
     const req = http.request(
-      url,
       {
+        host: via ? via.hostname : target.hostname,
+        port: via ? Number(via.port || 80) : Number(target.port || 80),
+        path: via ? target.href : `${target.pathname}${target.search}`,
         method,
         timeout: timeoutMs,
         ...(localAddress ? { localAddress } : {}),
-        headers: form === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' },
+        headers: {
+          Host: target.host,
+          ...(form === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -73,6 +85,8 @@ export interface DiscoveryOptions {
   memberId: string;
   peerURLs: string[];
   localAddress?: string;
+  /** An HTTP proxy for the discovery traffic (--discovery-proxy), e.g. http://proxy:3128. */
+  proxy?: string;
   log: Logger;
   /** Stop retrying when this says so (the member is shutting down). */
   stopped?: () => boolean;
@@ -89,7 +103,7 @@ export async function joinDiscovery(o: DiscoveryOptions): Promise<string> {
     for (;;) {
       if (o.stopped?.()) throw new DiscoveryError('discovery: stopped', 'stopped');
       try {
-        const r = await get(url, o.localAddress, timeoutMs, method, form);
+        const r = await get(url, o.localAddress, timeoutMs, method, form, o.proxy);
         if (r.status < 500) {
           delay = o.backoffMs ?? 1000;
           return r;

@@ -107,6 +107,7 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
           memberId,
           peerURLs: config.initialAdvertisePeerURLs,
           localAddress,
+          ...(config.discoveryProxy ? { proxy: config.discoveryProxy } : {}),
           log,
         });
       } catch (err) {

@@ -97,3 +97,35 @@ test('coracle discovery hands out tokens (/new?size=N) that bootstrap a cluster'
   svc.kill('SIGTERM');
   await Promise.all([again, ms[1]!, disc].map((m) => m.stop()));
 });
+
+test('--discovery-proxy sends the discovery traffic through an HTTP proxy', async () => {
+  const dir = tempDir('coracle-discproxy-');
+  dirs.push(dir);
+  const disc = await discoveryEtcd(dir, '127.0.0.3');
+  const url = `${disc.clientURL}/v2/keys/discovery/viaproxy`;
+  assert.equal((await request('PUT', `${url}/_config/size`, 'value=1')).status, 201);
+  // A forward proxy: requests arrive with the full URL as their target.
+  const seen: string[] = [];
+  const http = await import('node:http');
+  const proxy = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const up = http.request(req.url!, { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode!, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(3128, '127.0.0.4', () => r()));
+  try {
+    const m = viaDiscovery(dir, 'x1', '127.0.0.8', url, ['--discovery-proxy', 'http://127.0.0.4:3128']);
+    await m.waitReady();
+    assert.ok(seen.some((s) => s === `GET ${url}/_config/size`), seen.join('\n'));
+    assert.ok(seen.some((s) => s.startsWith(`PUT ${url}/`)), seen.join('\n'));
+    await m.stop();
+  } finally {
+    proxy.closeAllConnections();
+    proxy.close();
+  }
+  await disc.stop();
+});
