@@ -163,7 +163,7 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
 
   const peerHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://peer').pathname;
-    if (path === RAFT_PATH) return server.transport.handle(req, res);
+    if (path === RAFT_PATH || path.startsWith(`${RAFT_PATH}/`)) return server.transport.handle(req, res);
     if (path === '/members' && req.method === 'GET') {
       const body = `[${server.cluster.sorted().map(memberJSON).join(',')}]\n`;
       res.writeHead(200, { 'Content-Type': 'application/json', 'X-Etcd-Cluster-ID': server.cluster.id });
