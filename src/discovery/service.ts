@@ -7,6 +7,7 @@
 //   GET /health         200 when the backend answers
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { requestTarget } from '../common/request-target.js';
 
 export const REGISTRY = '/v2/keys/_etcd/registry';
 
@@ -47,7 +48,8 @@ export function discoveryHandler(o: DiscoveryServiceOptions): (req: http.Incomin
     res.end(body);
   };
   return (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://discovery');
+    const url = requestTarget(req.url);
+    if (!url) return text(res, 400, '400 Bad Request\n');
     void (async () => {
       if (url.pathname === '/new') {
         const sizeText = url.searchParams.get('size') ?? '3';

@@ -16,6 +16,7 @@ import { createDataDir, hasMember, openDataDir } from './server/data-dir.js';
 import { EtcdServer } from './server/server.js';
 import { forceNewCluster } from './server/force-new-cluster.js';
 import { RAFT_PATH } from './transport/peer-transport.js';
+import { requestTarget } from '../common/request-target.js';
 
 export interface RunningMember {
   server: EtcdServer;
@@ -162,7 +163,12 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
   });
 
   const peerHandler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://peer').pathname;
+    const path = requestTarget(req.url)?.pathname;
+    if (path === undefined) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('400 Bad Request');
+      return;
+    }
     if (path === RAFT_PATH || path.startsWith(`${RAFT_PATH}/`)) return server.transport.handle(req, res);
     if (path === '/members' && req.method === 'GET') {
       const body = `[${server.cluster.sorted().map(memberJSON).join(',')}]\n`;

@@ -11,6 +11,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Logger } from './log.js';
 import { sdNotify } from './notify.js';
+import { requestTarget } from '../common/request-target.js';
 
 const REFRESH_MS = 30_000;
 const FAILURE_WAIT_MS = 5_000;
@@ -118,7 +119,14 @@ export async function startProxy(o: ProxyOptions, env: NodeJS.ProcessEnv = proce
     const ep = live[tried]!;
     const headers = { ...req.headers };
     delete headers.host;
-    const up = http.request(new URL(req.url ?? '/', ep.url), { method: req.method, headers, agent }, (upRes) => {
+    // Only the path and query go upstream: the proxy talks to cluster members, nowhere else.
+    const target = requestTarget(req.url);
+    if (!target) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('400 Bad Request');
+      return;
+    }
+    const up = http.request(new URL(`${target.pathname}${target.search}`, ep.url), { method: req.method, headers, agent }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
       res.on('close', () => upRes.destroy());

@@ -4,6 +4,7 @@
 // captured from a real etcd 3.4.23).
 import type http from 'node:http';
 import type { ConfChange } from '../../raft/index.js';
+import type { MemberContext } from '../server/payload.js';
 import type { V2Request } from '../../store/index.js';
 import { cleanPath, Ecode, isV2Error, KEYS_PREFIX, newError, renderEvent, V2Error } from '../../store/index.js';
 import { MAX_FORM_BYTES } from '../keys/form.js';
@@ -15,9 +16,9 @@ import { checkPeerURL, memberJSON, MembershipError, membersJSON } from '../membe
 import { computeMemberId } from '../member/ids.js';
 import type { EtcdServer } from '../server/server.js';
 import { CLUSTER_VERSION, RequestTimeoutError, ServerStoppedError } from '../server/server.js';
-import { encodeMemberContext } from '../server/payload.js';
 import { formatMetrics } from './metrics.js';
 import { compareBytewise, goQuote } from '../../store/gojson.js';
+import { requestTarget } from '../../common/request-target.js';
 
 /** The etcd release whose v2 API coracle speaks; clients that check versions see this. */
 export const ETCD_SERVER_VERSION = '3.4.23';
@@ -89,7 +90,12 @@ export function clientApiHandler(opts: ClientApiOptions): (req: http.IncomingMes
       return;
     }
     if (redirectUncleanPath(req, res)) return;
-    const url = new URL(req.url ?? '/', 'http://member');
+    const url = requestTarget(req.url);
+    if (!url) {
+      res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
+      res.end('400 Bad Request');
+      return;
+    }
     const path = url.pathname;
     const done = (p: Promise<void>) =>
       p.catch((err: unknown) => {
@@ -278,7 +284,7 @@ async function answerProposal(server: EtcdServer, res: http.ServerResponse, r: V
   try {
     outcome = await server.proposeV2(r);
   } catch (err) {
-    send(res, errorReply(raftError(err), { clusterId }));
+    send(res, errorReply(raftError(err), { clusterId, head }));
     return;
   }
   const result = outcome.result;
@@ -381,8 +387,7 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
     // The new member joins as a learner and the leader promotes it once it is
     // up and caught up (Raft thesis §4.2.1): the quorum never waits on a
     // member that has not started.
-    const cc = { type: 'addLearnerNode' as const, nodeId: id, context: encodeMemberContext({ id, name: '', peerURLs: urls }) };
-    if (!(await changeMembership(server, res, cid, cc))) return;
+    if (!(await changeMembership(server, res, cid, { type: 'addLearnerNode', nodeId: id, member: { id, name: '', peerURLs: urls } }))) return;
     return json(res, 201, `${memberJSON({ id, name: '', peerURLs: urls, clientURLs: [] })}\n`, cid);
   }
   // DELETE and PUT name a member (getID).
@@ -399,7 +404,7 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
   if (method === 'DELETE') {
     if (server.cluster.removed.has(id)) return rejectChange(res, 410, `Member permanently removed: ${id}`);
     if (!server.cluster.members.has(id)) return rejectChange(res, 404, `No such member: ${id}`);
-    if (!(await changeMembership(server, res, cid, { type: 'removeNode', nodeId: id, context: new Uint8Array(0) }))) return;
+    if (!(await changeMembership(server, res, cid, { type: 'removeNode', nodeId: id }))) return;
     res.writeHead(204, [...CORS_HEADERS, ...cid].flat());
     res.end();
     return;
@@ -424,7 +429,12 @@ async function members(opts: ClientApiOptions, req: http.IncomingMessage, res: h
  * Answers 500 itself (as etcd does, with the reason in the log) and returns
  * false when the change was refused or did not complete.
  */
-async function changeMembership(server: EtcdServer, res: http.ServerResponse, cid: Array<[string, string]>, cc: ConfChange): Promise<boolean> {
+async function changeMembership(
+  server: EtcdServer,
+  res: http.ServerResponse,
+  cid: Array<[string, string]>,
+  cc: { type: ConfChange['type']; nodeId: string; member?: MemberContext },
+): Promise<boolean> {
   const problem = server.reconfigurationProblem(cc);
   try {
     if (problem) throw new Error(problem);

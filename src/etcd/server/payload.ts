@@ -19,6 +19,8 @@ export interface MemberContext {
   id: string;
   name: string;
   peerURLs: string[];
+  /** The API request waiting for this change, if any (promotions have none). */
+  requestId?: string;
 }
 
 const encoder = new TextEncoder();
@@ -99,7 +101,7 @@ export function decodeMemberContext(data: Uint8Array): MemberContext | undefined
   try {
     const o = JSON.parse(decoder.decode(data)) as Record<string, unknown>;
     if (typeof o.id === 'string' && typeof o.name === 'string' && isStringArray(o.peerURLs)) {
-      return { id: o.id, name: o.name, peerURLs: o.peerURLs };
+      return { id: o.id, name: o.name, peerURLs: o.peerURLs, ...(typeof o.requestId === 'string' ? { requestId: o.requestId } : {}) };
     }
   } catch {
     // fall through

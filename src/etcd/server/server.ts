@@ -20,7 +20,7 @@ import type { Member } from '../member/cluster.js';
 import { attributesJSON, Cluster, memberKeys, raftAttributesJSON } from '../member/cluster.js';
 import { computeClusterId } from '../member/ids.js';
 import { PeerTransport } from '../transport/peer-transport.js';
-import type { Payload } from './payload.js';
+import type { MemberContext, Payload } from './payload.js';
 import { decodeMemberContext, decodePayload, encodeMemberContext, encodePayload } from './payload.js';
 import type { Persistence, RestoredState } from './persistence.js';
 
@@ -327,21 +327,51 @@ export class EtcdServer {
     await this.maybeSnapshot();
   }
 
-  private receive(msgs: Message[]): void {
-    if (this.stopped) return;
+  /**
+   * Messages from peers. Nothing a peer sends may crash the member: messages
+   * from unknown senders are dropped, a snapshot whose data does not load is
+   * refused before Raft sees it, and a message Raft rejects (even with one of
+   * its internal checks) is logged and dropped. Returns false when the batch
+   * held something that had to be refused, so the transport can drop the peer.
+   */
+  private receive(msgs: Message[]): boolean {
+    if (this.stopped) return true;
+    let clean = true;
     for (const m of msgs) {
+      if (m.from === this.memberId || (!this.cluster.members.has(m.from) && !this.node.raft.trk.progress.has(m.from))) {
+        this.log.warn('dropped a raft message from an unknown member (or one claiming to be this member)', { type: m.type, from: m.from });
+        clean = false;
+        continue;
+      }
       if (m.type === 'MsgApp') this.counters.recvAppendRequestCnt++;
+      if (m.type === 'MsgSnap' && !this.snapshotLoads(m)) {
+        clean = false;
+        continue;
+      }
       try {
         this.node.step(m);
       } catch (err) {
         if (isRaftError(err)) {
           this.log.debug('ignored raft message', { type: m.type, from: m.from, error: err.message });
-          continue;
+        } else {
+          this.log.error('refused a raft message that breaks an invariant', { type: m.type, from: m.from, error: (err as Error).message });
+          clean = false;
         }
-        throw err;
       }
     }
     this.scheduleReady();
+    return clean;
+  }
+
+  /** Whether a received snapshot's data is a store this member can load (checked before it is saved). */
+  private snapshotLoads(m: Message): boolean {
+    try {
+      new Store().recover(new TextDecoder().decode(m.snapshot!.data));
+      return true;
+    } catch (err) {
+      this.log.error('refused a snapshot whose data does not load', { from: m.from, index: m.snapshot!.metadata.index, error: (err as Error).message });
+      return false;
+    }
   }
 
   private leadershipChanged(lead: string, role: string): void {
@@ -438,7 +468,8 @@ export class EtcdServer {
       this.store.delete(`/0/members/${cc.nodeId}`, true, true, now);
       this.store.create(memberKeys.removed(cc.nodeId), false, '', false, permanent, now);
       this.log.info('removed member', { member: cc.nodeId });
-      this.resolve(`conf:${cc.nodeId}`, { result: { kind: 'expired', events: [] }, storeIndex: this.store.index });
+      const removedBy = decodeMemberContext(cc.context)?.requestId;
+      if (removedBy) this.resolve(removedBy, { result: { kind: 'expired', events: [] }, storeIndex: this.store.index });
       if (cc.nodeId === this.memberId) {
         this.log.warn('this member has been permanently removed from the cluster; stopping');
         void this.stop();
@@ -455,7 +486,7 @@ export class EtcdServer {
     // A member added at bootstrap and again by a later change is stored once.
     this.store.create(memberKeys.raftAttributes(cc.nodeId), false, raftAttributesJSON(member), false, permanent, now);
     if (!this.cluster.id) this.cluster.id = computeClusterId([...this.cluster.members.keys()]);
-    this.resolve(`conf:${cc.nodeId}`, { result: { kind: 'expired', events: [] }, storeIndex: this.store.index });
+    if (ctx?.requestId) this.resolve(ctx.requestId, { result: { kind: 'expired', events: [] }, storeIndex: this.store.index });
   }
 
   private resolve(id: string, o: Outcome): void {
@@ -545,32 +576,44 @@ export class EtcdServer {
    * answered within ACTIVE_WINDOW_MS (every peer is probed every 500 ms) and
    * the last attempt to reach it did not fail.
    */
-  reconfigurationProblem(cc: ConfChange): string | undefined {
-    const members = [...this.cluster.members.values()];
+  reconfigurationProblem(cc: Pick<ConfChange, 'type' | 'nodeId'>): string | undefined {
+    const voters = this.node.raft.trk.voters;
     const started = (id: string) => (this.cluster.members.get(id)?.name ?? '') !== '';
+    const active = (id: string) => id === this.memberId || this.transport.activeWithin(id, ACTIVE_WINDOW_MS);
     if (cc.type === 'addNode' || cc.type === 'addLearnerNode') {
-      const nmembers = members.length + 1;
-      const nstarted = members.filter((m) => started(m.id)).length;
+      const nmembers = voters.length + 1;
+      const nstarted = voters.filter(started).length;
       // Adding a second member to a one-member cluster is how a restored
       // backup grows again: allowed, as in etcd.
-      if (nstarted === 1 && nmembers === 2) return undefined;
-      if (nstarted < Math.floor(nmembers / 2) + 1) return `rejecting member add: started members (${nstarted}) would be less than a quorum of ${nmembers}`;
+      if (!(nstarted === 1 && nmembers === 2) && nstarted < Math.floor(nmembers / 2) + 1) {
+        return `rejecting member add: started members (${nstarted}) would be less than a quorum of ${nmembers}`;
+      }
+      const down = voters.filter((id) => !active(id));
+      if (down.length > 0) return `rejecting member add: not every voting member is connected (${down.join(', ')} not active)`;
       return undefined;
     }
     if (cc.type === 'removeNode') {
-      const rest = members.filter((m) => m.id !== cc.nodeId);
+      if (!voters.includes(cc.nodeId)) return undefined; // a learner holds no part of the quorum
+      const rest = voters.filter((id) => id !== cc.nodeId);
       const quorum = Math.floor(rest.length / 2) + 1;
-      const nstarted = rest.filter((m) => started(m.id)).length;
+      const nstarted = rest.filter(started).length;
       if (nstarted < quorum) return `rejecting member remove: started members (${nstarted}) would be less than a quorum of ${rest.length}`;
-      const active = rest.filter((m) => m.id === this.memberId || this.transport.activeWithin(m.id, ACTIVE_WINDOW_MS)).length;
-      if (active < quorum) return `reconfigure breaks active quorum: ${active} of the remaining ${rest.length} members are active`;
+      const nactive = rest.filter(active).length;
+      if (nactive < quorum) return `reconfigure breaks active quorum: ${nactive} of the remaining ${rest.length} members are active`;
     }
     return undefined;
   }
 
-  /** Add or remove a member through Raft; resolves once the change is applied here. */
-  proposeMembership(cc: ConfChange): Promise<Outcome> {
-    return this.wait(`conf:${cc.nodeId}`, () => this.submit({ data: new Uint8Array(0), conf: cc, deadline: Date.now() + this.requestTimeoutMs }));
+  /**
+   * Add or remove a member through Raft; resolves once this very change is
+   * applied here (its request ID rides in the change's context, so another
+   * change to the same member — a promotion, say — does not answer it).
+   */
+  proposeMembership(change: { type: ConfChange['type']; nodeId: string; member?: MemberContext }): Promise<Outcome> {
+    const requestId = this.newRequestId();
+    const ctx = encodeMemberContext({ ...(change.member ?? { id: change.nodeId, name: '', peerURLs: [] }), requestId });
+    const cc: ConfChange = { type: change.type, nodeId: change.nodeId, context: ctx };
+    return this.wait(requestId, () => this.submit({ data: new Uint8Array(0), conf: cc, deadline: Date.now() + this.requestTimeoutMs }));
   }
 
   private proposeAndWait(id: string, data: Uint8Array): Promise<Outcome> {
@@ -623,7 +666,9 @@ export class EtcdServer {
     const trk = this.node.raft.trk;
     for (const id of trk.learners) {
       const pr = trk.progress.get(id);
-      if (!pr || pr.match < this.committedIndex || !this.transport.activeWithin(id, 2 * this.opts.heartbeatMs + 1000)) continue;
+      // etcd's isLearnerReady: the learner holds at least 90% of what the leader holds.
+      const leaderMatch = this.node.raft.raftLog.lastIndex();
+      if (!pr || pr.match < leaderMatch * 0.9 || !this.transport.activeWithin(id, 2 * this.opts.heartbeatMs + 1000)) continue;
       try {
         this.node.proposeConfChange({ type: 'addNode', nodeId: id, context: new Uint8Array(0) });
         this.log.info('promoting a caught-up member to voter', { member: id });

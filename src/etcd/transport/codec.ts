@@ -113,6 +113,7 @@ export function decodeMessages(body: Buffer): Message[] {
     if (m.from === '' || m.to === '') throw new WireError(`${where}: "from" and "to" must name members`);
     if (o.snapshot !== undefined) m.snapshot = decodeSnapshot(o.snapshot, `${where}.snapshot`);
     if (type === 'MsgSnap' && !m.snapshot) throw new WireError(`${where}: MsgSnap without a snapshot`);
+    if (type === 'MsgProp' && entries.length === 0) throw new WireError(`${where}: MsgProp without entries`);
     return m;
   });
 }

@@ -21,6 +21,7 @@ import http from 'node:http';
 import type { Message } from '../../raft/index.js';
 import type { Logger } from '../log.js';
 import { decodeMessages, encodeMessages, WireError } from './codec.js';
+import { requestTarget } from '../../common/request-target.js';
 
 export const RAFT_PATH = '/raft';
 const STREAM_PATH = '/raft/stream';
@@ -33,7 +34,8 @@ const STALL_MS = 5000;
 const MAX_BUFFERED_BYTES = 64 << 20;
 
 export interface TransportHooks {
-  receive(msgs: Message[]): void;
+  /** Returns false when something in the batch had to be refused (the sender is then dropped). */
+  receive(msgs: Message[]): boolean;
   reportUnreachable(id: string): void;
   reportSnapshot(id: string, ok: boolean): void;
   isRemoved(id: string): boolean;
@@ -323,7 +325,7 @@ export class PeerTransport {
 
   /** The peer listener's /raft endpoints: the stream, snapshots, and single batches. */
   handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const path = new URL(req.url ?? '/', 'http://peer').pathname;
+    const path = requestTarget(req.url)?.pathname ?? '';
     const reply = (status: number, text: string) => {
       res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(text);
@@ -354,9 +356,9 @@ export class PeerTransport {
     reply(404, '404 page not found\n');
   }
 
-  private deliver(msgs: Message[]): void {
+  private deliver(msgs: Message[]): boolean {
     const accepted = msgs.filter((m) => m.to === this.self && !this.hooks.isRemoved(m.from));
-    if (accepted.length > 0) this.hooks.receive(accepted);
+    return accepted.length === 0 || this.hooks.receive(accepted);
   }
 
   private receiveStream(req: http.IncomingMessage, res: http.ServerResponse, from: string): void {
@@ -368,7 +370,9 @@ export class PeerTransport {
         reader.push(chunk, (payload) => {
           // Removed since the stream opened: drop it; its reconnect gets the 410.
           if (this.hooks.isRemoved(from)) throw new WireError(`${from} was removed from the cluster`);
-          if (payload.length > 0) this.deliver(decodeMessages(payload));
+          if (payload.length > 0 && !this.deliver(decodeMessages(payload))) {
+            throw new WireError(`${from} sent messages that had to be refused`);
+          }
           res.write(Buffer.from([1]));
         });
       } catch (err) {
@@ -404,7 +408,7 @@ export class PeerTransport {
         const [m] = decodeMessages(body.subarray(4, 4 + headerLength));
         if (!m || m.type !== 'MsgSnap' || !m.snapshot) throw new WireError('snapshot request without a MsgSnap');
         m.snapshot.data = new Uint8Array(body.subarray(4 + headerLength));
-        this.deliver([m]);
+        if (!this.deliver([m])) throw new WireError('the snapshot was refused (see the member log)');
       } catch (err) {
         if (!(err instanceof WireError)) throw err;
         this.log.warn('refused a malformed snapshot', { from, error: err.message });
