@@ -109,7 +109,14 @@ export class Manager {
   /** Loads (or returns) a unit record. Aliases resolve to the unit's own name. */
   private get(name: string): UnitRecord {
     const known = this.units.get(name);
-    if (known) return known;
+    // A unit that was not found is looked up again when asked for (systemd drops it from memory).
+    if (known && !(known.def.loaded.loadState === 'not-found' && !known.job && this.activeState(known) === 'inactive')) return known;
+    if (known) {
+      known.def = this.opts.load(name);
+      known.deps = dependenciesOf(known.def);
+      this.attachMachine(known);
+      return known;
+    }
     const def = this.opts.load(name);
     const id = def.loaded.id;
     const existing = this.units.get(id);
@@ -169,6 +176,11 @@ export class Manager {
       times: { ...r.times }, deps: r.deps,
       diagnostics: l.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}`),
     };
+  }
+
+  /** The unit's interpreted settings (loading it if needed). */
+  definition(name: string): UnitDefinition {
+    return this.get(name).def;
   }
 
   /** Every unit the manager has loaded, by name. */

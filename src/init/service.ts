@@ -353,7 +353,8 @@ export class ServiceMachine {
     const clean = isCleanExit(exit, this.svc);
     const cmd = this.runningList?.main ? this.runningList.list[this.runningList.index] : this.svc.execStart[0];
     const ignored = cmd?.ignoreFailure ?? false;
-    if (!clean || this.svc.type !== 'oneshot') this.log(`Main process exited, ${describeExit(exit)}`);
+    // systemd logs a clean exit at debug level only.
+    if (!clean) this.log(`Main process exited, ${describeExit(exit)}`);
     const f: ServiceResult = clean || ignored ? 'success' : resultOfExit(exit, this.svc);
     if (this.runningList?.main) {
       this.mainToken = -1;

@@ -30,14 +30,18 @@ export function dependenciesOf(def: UnitDefinition): Dependencies {
   const s: UnitSettings | null = def.loaded.settings;
   if (!s || def.loaded.loadState !== 'loaded') return EMPTY;
   const u = s.unit;
+  // A target is ordered after what it wants or requires (systemd.target(5) default dependencies).
+  const isTarget = def.loaded.id.endsWith('.target') && u.defaultDependencies;
+  const requires = union(u.requires, def.linkedRequires);
+  const wants = union(u.wants, def.linkedWants);
   return {
-    requires: union(u.requires, def.linkedRequires),
-    wants: union(u.wants, def.linkedWants),
+    requires,
+    wants,
     requisite: u.requisite,
     bindsTo: u.bindsTo,
     partOf: u.partOf,
     conflicts: u.conflicts,
-    after: u.after,
+    after: isTarget ? union(u.after, [...requires, ...wants].filter((n) => !u.before.includes(n))) : u.after,
     before: u.before,
   };
 }
