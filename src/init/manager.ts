@@ -74,6 +74,7 @@ export interface UnitStatus {
   fragmentPath: string | null;
   dropInPaths: string[];
   mainPid: number | null;
+  execMainPid: number | null;
   controlPid: number | null;
   execMain: { code: string; status: number } | null;
   statusText: string;
@@ -168,6 +169,7 @@ export class Manager {
       name, id: r.name, description: l.settings?.unit.description || r.name, loadState: l.loadState,
       activeState: this.activeState(r), subState: this.subState(r), result: svc ? svc.result : null,
       fragmentPath: l.fragmentPath, dropInPaths: l.dropInPaths, mainPid: svc?.mainPid ?? null,
+      execMainPid: svc?.execMainPid ?? null,
       controlPid: svc?.controlPid ?? null, execMain: svc?.mainExit ? { code: svc.mainExit.code, status: svc.mainExit.status } : null,
       statusText: svc?.statusText ?? '', nRestarts: svc?.nRestarts ?? 0, conditionResult: r.conditionResult,
       failedCondition: r.failedCondition ? `${r.failedCondition.kind}=${r.failedCondition.trigger ? '|' : ''}${r.failedCondition.negate ? '!' : ''}${r.failedCondition.parameter}` : null,

@@ -36,6 +36,8 @@ export class ServiceMachine {
   sub: ServiceSubState = 'dead';
   result: ServiceResult = 'success';
   mainPid: number | null = null;
+  /** The pid of the last main process, kept after it exits (ExecMainPID). */
+  execMainPid: number | null = null;
   controlPid: number | null = null;
   /** The main process's last exit (ExecMainCode/ExecMainStatus). */
   mainExit: ExitInfo | null = null;
@@ -139,6 +141,7 @@ export class ServiceMachine {
       case 'spawned':
         if (ev.token === this.mainToken) {
           this.mainPid = ev.pid;
+          this.execMainPid = ev.pid;
           this.mainAlive = true;
           if (this.sub === 'start' && (this.svc.type === 'simple' || this.svc.type === 'exec' || this.svc.type === 'idle' || this.svc.type === 'dbus')) this.enterStartPost();
           else this.ctx.changed(this.name);
@@ -391,6 +394,7 @@ export class ServiceMachine {
     const ok = clean || cmd.ignoreFailure;
     if (ok && this.runningList.stage === 'start' && this.svc.type === 'forking') {
       this.mainPid = forkedMain;
+      this.execMainPid = forkedMain;
       this.mainAlive = forkedMain !== null;
       if (forkedMain === null) this.log('New main PID could not be determined.');
     }
