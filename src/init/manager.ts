@@ -220,7 +220,10 @@ export class Manager {
     const problem = this.loadProblem(r, name);
     if (problem && !(type === 'stop' && problem.code !== 'not-found')) {
       // Stopping a unit that failed to load is fine if it is somehow running; otherwise refuse.
-      if (type !== 'stop' || this.activeState(r) === 'inactive') return { ok: false, ...problem };
+      if (type !== 'stop' || this.activeState(r) === 'inactive') {
+        if (type === 'stop' && problem.code === 'not-found') return { ok: false, code: 'not-found', message: `Unit ${name} not loaded.` };
+        return { ok: false, ...problem };
+      }
     }
     const settings = r.def.loaded.settings;
     if (type === 'start' && settings?.unit.refuseManualStart) return { ok: false, code: 'refused', message: `Operation refused, unit ${r.name} may be requested by dependency only (it is configured to refuse manual start/stop).` };

@@ -67,7 +67,7 @@ export function unitDetail(node: InitNode, name: string): UnitDetail {
         user: svc.user, group: svc.group, workingDirectory: svc.workingDirectory,
       }
     : null;
-  return { ...s, unitFileState: unitFileState(node.view, node.ctx, s.id), tasks, cgroup: cg ? cg.replace(/^\/sys\/fs\/cgroup\/[^/]+/, '') : null, service };
+  return { ...s, unitFileState: unitFileState(node.diskView(), node.ctx, s.id), tasks, cgroup: cg ? cg.replace(/^\/sys\/fs\/cgroup\/[^/]+/, '') : null, service };
 }
 
 function applyChanges(changes: InstallChange[]): void {
@@ -145,7 +145,7 @@ export class ControlServer {
     if (what === 'link' && method === 'POST') {
       const body = await readBody(req);
       if (typeof body.path !== 'string') return fail(res, 400, 'bad-request', 'body needs "path"');
-      return this.install(res, planLink(node.view, body.path, body.runtime === true));
+      return this.install(res, planLink(node.diskView(), body.path, body.runtime === true));
     }
     if (what === 'journal' && method === 'GET') return this.journal(url, req, res);
     if (what === 'events' && method === 'GET') {
@@ -184,10 +184,10 @@ export class ControlServer {
       case 'reset-failed':
         node.resetFailed(name);
         return send(res, 200, {});
-      case 'enable': return this.install(res, planEnable(node.view, node.ctx, name, runtime));
-      case 'disable': return this.install(res, planDisable(node.view, node.ctx, name));
-      case 'mask': return this.install(res, planMask(node.view, name, runtime));
-      case 'unmask': return this.install(res, planUnmask(node.view, name));
+      case 'enable': return this.install(res, planEnable(node.diskView(), node.ctx, name, runtime));
+      case 'disable': return this.install(res, planDisable(node.diskView(), node.ctx, name));
+      case 'mask': return this.install(res, planMask(node.diskView(), name, runtime));
+      case 'unmask': return this.install(res, planUnmask(node.diskView(), name));
       default: return fail(res, 404, 'no-route', `no action ${action}`);
     }
   }
@@ -201,7 +201,7 @@ export class ControlServer {
   }
 
   private unitFiles(): { name: string; path: string; state: string }[] {
-    const view = this.node.view;
+    const view = this.node.diskView();
     const seen = new Map<string, string>();
     for (const p of Object.keys(view.entries)) {
       const dir = view.searchPath.find((d) => p.startsWith(`${d}/`) && !p.slice(d.length + 1).includes('/'));

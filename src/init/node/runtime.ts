@@ -98,6 +98,11 @@ export class InitNode extends EventEmitter {
     }).join(',');
   }
 
+  /** The unit directories as they are on disk now (enable, is-enabled, list-unit-files read the disk, as systemctl does). */
+  diskView(): UnitView {
+    return readUnitView(this.machine.root);
+  }
+
   /** Starts default.target (what a boot does); resolves with its job's result. */
   boot(): Promise<RequestResult> {
     this.initLog(`coracle init on ${this.machine.root} (machine ${this.machine.machineId}), tracking processes by ${this.tracker.mode}.`);
