@@ -52,6 +52,8 @@ export class ServiceMachine {
   private timerToken = -1;
   private emptyToken = -1;
   private waitingEmpty = false;
+  /** KillMode=mixed: whether the rest of the group has had its SIGKILL. */
+  private restKilled = true;
   private startTimes: number[] = [];
   private explicitStop = false;
   private runningList: { stage: ExecStage; list: ExecCommand[]; index: number; main: boolean; env: Record<string, string>; cont: Continuation } | null = null;
@@ -248,14 +250,17 @@ export class ServiceMachine {
     } else if (mode !== 'none' && this.mainAlive) {
       this.ctx.emit({ kind: 'kill', unit: this.name, who: 'main', signal: sig });
     }
-    if (mode === 'control-group' || mode === 'mixed') {
-      this.waitingEmpty = true;
-      this.emptyToken = this.ctx.token();
-      this.ctx.emit({ kind: 'watch-empty', unit: this.name, token: this.emptyToken });
-    } else {
-      this.waitingEmpty = false;
-    }
+    // mixed: the rest of the group gets SIGKILL once the main process is gone (checkStopDone).
+    this.restKilled = mode !== 'mixed' || state === 'stop-sigkill';
+    if (mode === 'control-group' || (mode === 'mixed' && this.restKilled)) this.watchEmpty();
+    else this.waitingEmpty = false;
     this.checkStopDone();
+  }
+
+  private watchEmpty(): void {
+    this.waitingEmpty = true;
+    this.emptyToken = this.ctx.token();
+    this.ctx.emit({ kind: 'watch-empty', unit: this.name, token: this.emptyToken });
   }
 
   /** In stop-sigterm/stop-sigkill: move on once what we wait for is gone. */
@@ -264,6 +269,12 @@ export class ServiceMachine {
     const mode = this.svc.killMode;
     const mainMatters = mode !== 'none' && this.mainAlive && this.mainToken !== -1;
     if (this.waitingEmpty || mainMatters || this.controlRunning) return;
+    if (!this.restKilled) {
+      this.restKilled = true;
+      this.ctx.emit({ kind: 'kill', unit: this.name, who: 'all', signal: 9 });
+      this.watchEmpty();
+      return;
+    }
     this.enterStopPost('success');
   }
 

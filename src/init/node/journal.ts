@@ -57,6 +57,11 @@ export class Journal extends EventEmitter {
     this.seq = last ? last.seq : 0;
     this.fd = fs.openSync(file, 'a');
     this.size = fs.fstatSync(this.fd).size;
+    // A torn last line (a crash mid-write) is closed off so the next entry starts on its own line.
+    if (this.size > 0 && !endsWithNewline(file, this.size)) {
+      fs.writeSync(this.fd, '\n');
+      this.size++;
+    }
     this.firstSeq = this.size === 0 ? this.seq + 1 : (firstEntry(file)?.seq ?? this.seq + 1);
   }
 
@@ -122,6 +127,17 @@ export class Journal extends EventEmitter {
 
   close(): void {
     fs.closeSync(this.fd);
+  }
+}
+
+function endsWithNewline(file: string, size: number): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    fs.readSync(fd, b, 0, 1, size - 1);
+    return b[0] === 0x0a;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
