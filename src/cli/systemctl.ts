@@ -107,6 +107,15 @@ export function formatRelative(usec: number, nowUsec = Date.now() * 1000): strin
   return `${s}s ago`;
 }
 
+/** "4min 59s left" for a time ahead. */
+function formatLeft(usec: number, nowUsec = Date.now() * 1000): string {
+  const s = Math.max(0, Math.floor((usec - nowUsec) / 1e6));
+  if (s >= 86400) return `${Math.floor(s / 86400)} day${s >= 172800 ? 's' : ''} ${Math.floor((s % 86400) / 3600)}h left`;
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}min left`;
+  if (s >= 60) return `${Math.floor(s / 60)}min ${s % 60}s left`;
+  return `${s}s left`;
+}
+
 // --- output -------------------------------------------------------------------
 
 const EXIT_NAMES: Record<number, string> = { 0: 'SUCCESS', 1: 'FAILURE', 2: 'INVALIDARGUMENT', 3: 'NOTIMPLEMENTED', 4: 'NOPERMISSION', 5: 'NOTINSTALLED', 6: 'NOTCONFIGURED', 7: 'NOTRUNNING', 200: 'CHDIR', 203: 'EXEC', 216: 'GROUP', 217: 'USER' };
@@ -225,6 +234,12 @@ async function status(c: Ctx, names: string[]): Promise<number> {
     if (u.conditionResult === false && u.failedCondition) {
       lines.push(`  Condition: start condition failed at ${u.times.stateChange ? `${formatTimestamp(u.times.stateChange)}; ${formatRelative(u.times.stateChange)}` : ''}`);
       lines.push(`             └─ ${u.failedCondition} was not met`);
+    }
+    if (u.timer) {
+      const next = u.timer.nextElapse;
+      if (next !== null && u.activeState === 'active') lines.push(`    Trigger: ${formatTimestamp(next)}; ${formatLeft(next)}`);
+      else lines.push('    Trigger: n/a');
+      lines.push(`   Triggers: ● ${u.timer.unit}`);
     }
     if (u.mainPid !== null && u.tasks.some((t) => t.pid === u.mainPid)) {
       const cmd = u.tasks.find((t) => t.pid === u.mainPid)!.cmdline.split(' ')[0] ?? '';

@@ -20,6 +20,8 @@ export type Effect =
   | { kind: 'log'; unit: string; message: string }
   /** The unit's state changed (for the stream of state changes). */
   | { kind: 'changed'; unit: string }
+  /** Persistent= timer: record the wall-clock time of its last trigger. */
+  | { kind: 'timer-stamp'; unit: string; usec: number }
   /** A job ended. */
   | { kind: 'job-done'; job: number; unit: string; type: string; result: JobResult };
 

@@ -12,6 +12,7 @@
 import type { Condition } from '../units/index.js';
 import type { Effect, ShellEvent } from './effects.js';
 import { ServiceMachine, type MachineContext } from './service.js';
+import { TimerMachine, type TimerContext } from './timer.js';
 import type { ActiveState, JobResult, JobType, ServiceResult, SubState } from './states.js';
 import { dependenciesOf, failingCondition, type ConditionChecker, type Dependencies, type UnitDefinition } from './unit.js';
 
@@ -22,6 +23,10 @@ export interface ManagerOptions {
   now(): number;
   /** Wall-clock microseconds since the epoch (timestamps shown to users). */
   realtime(): number;
+  /** The local zone's offset from UTC in seconds (calendar timers); 0 if not given. */
+  utcOffsetSeconds?(): number;
+  /** Persistent= timers: wall-clock µs of a timer's last recorded trigger. */
+  lastTrigger?(timer: string): number | null;
 }
 
 export interface Job {
@@ -46,6 +51,7 @@ interface UnitRecord {
   def: UnitDefinition;
   deps: Dependencies;
   service: ServiceMachine | null;
+  timer: TimerMachine | null;
   /** For units without a process (targets): simply active or not. */
   plainActive: boolean;
   job: Job | null;
@@ -61,7 +67,14 @@ export type EnqueueError =
 export type EnqueueResult = { ok: true; job: number } | ({ ok: false } & EnqueueError);
 
 /** Unit types the manager can run. */
-const RUNNABLE = new Set(['service', 'target']);
+const RUNNABLE = new Set(['service', 'target', 'timer']);
+
+export interface TimerStatus {
+  unit: string;
+  /** Wall-clock µs of the next elapse, or null. */
+  nextElapse: number | null;
+  lastTrigger: number | null;
+}
 
 export interface UnitStatus {
   name: string;
@@ -85,6 +98,7 @@ export interface UnitStatus {
   job: { id: number; type: JobType; state: string } | null;
   times: Timestamps;
   deps: Dependencies;
+  timer: TimerStatus | null;
   diagnostics: string[];
 }
 
@@ -123,7 +137,7 @@ export class Manager {
     const existing = this.units.get(id);
     if (existing) return existing;
     const r: UnitRecord = {
-      name: id, def, deps: dependenciesOf(def), service: null, plainActive: false, job: null, lastActive: 'inactive',
+      name: id, def, deps: dependenciesOf(def), service: null, timer: null, plainActive: false, job: null, lastActive: 'inactive',
       conditionResult: null, failedCondition: null, assertResult: null,
       times: { activeEnter: null, activeExit: null, inactiveEnter: null, inactiveExit: null, stateChange: null },
     };
@@ -134,7 +148,13 @@ export class Manager {
 
   private attachMachine(r: UnitRecord): void {
     const s = r.def.loaded.settings;
-    if (r.def.loaded.loadState !== 'loaded' || !s?.service) return;
+    if (r.def.loaded.loadState !== 'loaded' || !s) return;
+    if (s.timer) {
+      if (r.timer) r.timer.settings = s.timer;
+      else r.timer = new TimerMachine(r.name, s.timer, this.timerContext());
+      return;
+    }
+    if (!s.service) return;
     const limit = { intervalUsec: s.unit.startLimitIntervalUsec, burst: s.unit.startLimitBurst };
     if (r.service) r.service.setSettings(s.service, limit);
     else r.service = new ServiceMachine(r.name, s.service, limit, this.machineContext());
@@ -150,13 +170,32 @@ export class Manager {
     };
   }
 
+  private timerContext(): TimerContext {
+    return {
+      now: () => this.opts.now(),
+      realtime: () => this.opts.realtime(),
+      utcOffsetSeconds: () => this.opts.utcOffsetSeconds?.() ?? 0,
+      token: () => this.nextToken++,
+      emit: (e) => this.effects.push(e),
+      changed: (name) => this.onChanged(name),
+      trigger: (timer, unit) => {
+        const r = this.enqueue('start', unit);
+        if (!r.ok) this.log(timer, `${timer}: Failed to queue unit startup job: ${r.message}`);
+        return r.ok;
+      },
+      lastTrigger: (timer) => this.opts.lastTrigger?.(timer) ?? null,
+    };
+  }
+
   activeState(r: UnitRecord): ActiveState {
     if (r.service) return r.service.activeState;
+    if (r.timer) return r.timer.activeState;
     return r.plainActive ? 'active' : 'inactive';
   }
 
   private subState(r: UnitRecord): SubState {
     if (r.service) return r.service.sub;
+    if (r.timer) return r.timer.sub;
     return r.plainActive ? 'active' : 'dead';
   }
 
@@ -167,7 +206,7 @@ export class Manager {
     const svc = r.service;
     return {
       name, id: r.name, description: l.settings?.unit.description || r.name, loadState: l.loadState,
-      activeState: this.activeState(r), subState: this.subState(r), result: svc ? svc.result : null,
+      activeState: this.activeState(r), subState: this.subState(r), result: svc ? svc.result : r.timer ? r.timer.result : null,
       fragmentPath: l.fragmentPath, dropInPaths: l.dropInPaths, mainPid: svc?.mainPid ?? null,
       execMainPid: svc?.execMainPid ?? null,
       controlPid: svc?.controlPid ?? null, execMain: svc?.mainExit ? { code: svc.mainExit.code, status: svc.mainExit.status } : null,
@@ -176,6 +215,7 @@ export class Manager {
       assertResult: r.assertResult,
       job: r.job ? { id: r.job.id, type: r.job.type, state: r.job.state } : null,
       times: { ...r.times }, deps: r.deps,
+      timer: r.timer ? this.timerStatus(r.timer) : null,
       diagnostics: l.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}`),
     };
   }
@@ -183,6 +223,13 @@ export class Manager {
   /** The unit's interpreted settings (loading it if needed). */
   definition(name: string): UnitDefinition {
     return this.get(name).def;
+  }
+
+  private timerStatus(t: TimerMachine): TimerStatus {
+    // A monotonic elapse is shown as the wall-clock time it corresponds to now.
+    const mono = t.nextMonotonic === null ? null : this.opts.realtime() + (t.nextMonotonic - this.opts.now());
+    const next = [mono, t.nextRealtime].filter((x): x is number => x !== null);
+    return { unit: t.settings.unit, nextElapse: next.length > 0 ? Math.min(...next) : null, lastTrigger: t.lastTriggerRealtime };
   }
 
   /** Every unit the manager has loaded, by name. */
@@ -271,11 +318,13 @@ export class Manager {
   resetFailed(name: string): void {
     const r = this.get(name);
     r.service?.resetFailed();
+    r.timer?.resetFailed();
   }
 
   handle(ev: ShellEvent): void {
     const r = this.units.get(ev.unit);
-    if (!r?.service) return;
+    if (r?.timer && ev.kind === 'timer') r.timer.onTimer(ev.token);
+    if (!r?.service) return this.dispatch();
     r.service.handle(ev);
     this.dispatch();
   }
@@ -444,6 +493,8 @@ export class Manager {
         if (state === 'activating' && r.service.sub !== 'auto-restart') return; // already on its way up
         this.log(r.name, `Starting ${desc}...`);
         if (!r.service.start() && r.job === j) this.finishJob(r, 'failed');
+      } else if (r.timer) {
+        r.timer.start();
       } else {
         r.plainActive = true;
         this.onChanged(r.name);
@@ -455,6 +506,8 @@ export class Manager {
       if (r.service) {
         this.log(r.name, `Stopping ${desc}...`);
         r.service.stop();
+      } else if (r.timer) {
+        r.timer.stop();
       } else {
         r.plainActive = false;
         this.onChanged(r.name);
@@ -533,6 +586,7 @@ export class Manager {
     if ((prev === 'active' || prev === 'reloading') && cur !== 'active' && cur !== 'reloading') r.times.activeExit = now;
     if (isInactive && !wasInactive) r.times.inactiveEnter = now;
     this.effects.push({ kind: 'changed', unit: name });
+    for (const t of this.units.values()) if (t.timer && t.timer.settings.unit === name && prev !== cur) t.timer.unitChanged(cur);
 
     const j = r.job;
     if (j && j.state === 'running') {

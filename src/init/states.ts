@@ -9,7 +9,8 @@ export type ServiceSubState =
   | 'stop' | 'stop-sigterm' | 'stop-sigkill' | 'stop-post' | 'failed' | 'auto-restart';
 
 export type TargetSubState = 'dead' | 'active';
-export type SubState = ServiceSubState | TargetSubState;
+export type TimerSubState = 'dead' | 'waiting' | 'running' | 'elapsed' | 'failed';
+export type SubState = ServiceSubState | TargetSubState | TimerSubState;
 
 /** A service's Result= property (service_result_to_string()). */
 export type ServiceResult =

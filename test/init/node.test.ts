@@ -180,3 +180,22 @@ test('node: boot starts what multi-user.target wants; shutdown stops in reverse 
   const stopped = node.journal.read().filter((e) => e.msg.startsWith('Stopped')).map((e) => e.msg);
   assert.deepEqual(stopped.slice(-3), ['Stopped target Multi-User System.', 'Stopped App.', 'Stopped DB.']);
 });
+
+test('node: a .timer starts its service when it elapses, again and again', async () => {
+  await withNode(async (node, root) => {
+    writeUnit(root, 'tick.timer', '[Timer]\nOnActiveSec=50ms\nOnUnitActiveSec=100ms\n');
+    writeUnit(root, 'tick.service', '[Service]\nType=oneshot\nExecStart=/bin/sh -c "echo tick >> $CORACLE_ROOT/ticks"\n');
+    const r = await node.request('start', 'tick.timer');
+    assert.ok(r.ok && r.result === 'done');
+    assert.equal(node.status('tick.timer').subState, 'waiting');
+    await waitFor('three ticks', () => {
+      try {
+        return fs.readFileSync(path.join(root, 'ticks'), 'utf8').split('\n').length > 3;
+      } catch {
+        return false;
+      }
+    });
+    await node.request('stop', 'tick.timer');
+    assert.equal(node.status('tick.timer').activeState, 'inactive');
+  });
+});

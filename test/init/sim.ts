@@ -26,13 +26,15 @@ export class Sim {
   private clock = 0;
   private pid = 100;
 
-  constructor(files: Record<string, string>, check: ConditionChecker = () => true) {
+  constructor(files: Record<string, string>, check: ConditionChecker = () => true, opts: { clock?: number; lastTrigger?: (t: string) => number | null } = {}) {
+    this.clock = opts.clock ?? 0;
     const entries: Record<string, string> = {};
     for (const [n, t] of Object.entries(files)) entries[`${E}/${n}`] = t;
     const view: UnitView = { searchPath: standardSearchPath(R), entries };
     this.m = new Manager({
       load: (name) => ({ loaded: loadUnit(view, name, ctx), linkedWants: [], linkedRequires: [] }),
       check, now: () => this.clock, realtime: () => this.clock,
+      ...(opts.lastTrigger ? { lastTrigger: opts.lastTrigger } : {}),
     });
   }
 
@@ -90,7 +92,7 @@ export class Sim {
       case 'job-done':
         this.jobs.set(e.job, e.result);
         return;
-      case 'changed':
+      case 'changed': case 'timer-stamp':
         return;
     }
   }
@@ -124,6 +126,17 @@ export class Sim {
 
   running(unit: string): number {
     return this.procs.filter((p) => p.unit === unit).length;
+  }
+
+  /** When the next timer fires, or null. */
+  nextTimer(): number | null {
+    let at: number | null = null;
+    for (const t of this.timers.values()) if (at === null || t.at < at) at = t.at;
+    return at;
+  }
+
+  now(): number {
+    return this.clock;
   }
 
   /** Moves time to the next timer and fires it. */

@@ -73,6 +73,8 @@ export class InitNode extends EventEmitter {
       check: conditionChecker(this.machine),
       now: () => Number((process.hrtime.bigint() - start) / 1000n),
       realtime: () => Date.now() * 1000,
+      utcOffsetSeconds: () => -new Date().getTimezoneOffset() * 60,
+      lastTrigger: (timer) => this.timerStamp(timer),
     });
   }
 
@@ -214,6 +216,15 @@ export class InitNode extends EventEmitter {
         this.emit('changed', s);
         return;
       }
+      case 'timer-stamp': {
+        // As systemd: an empty file whose mtime is the last trigger.
+        const p = this.stampPath(e.unit);
+        fs.mkdirSync(path.dirname(p), { recursive: true });
+        fs.writeFileSync(p, '');
+        const t = e.usec / 1e6;
+        fs.utimesSync(p, t, t);
+        return;
+      }
       case 'job-done': {
         const list = this.waiters.get(e.job);
         this.waiters.delete(e.job);
@@ -221,6 +232,18 @@ export class InitNode extends EventEmitter {
         this.emit('job', e);
         return;
       }
+    }
+  }
+
+  private stampPath(timer: string): string {
+    return path.join(this.machine.root, 'var/lib/systemd/timers', `stamp-${timer}`);
+  }
+
+  private timerStamp(timer: string): number | null {
+    try {
+      return Math.round(fs.statSync(this.stampPath(timer)).mtimeMs * 1000);
+    } catch {
+      return null;
     }
   }
 
