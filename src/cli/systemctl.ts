@@ -32,6 +32,7 @@ Manager commands:
 Options:
   --root DIR   the machine root (default: $CORACLE_ROOT, else ~/.local/share/coracle/root)
   --runtime    with enable/mask/link: in run/systemd/system only
+  --now        with enable: start too; with disable/mask: stop too
   -a, --all    with list-units: inactive units too
   -p, --property NAME   with show: only these properties
   --value      with show: values only
@@ -43,6 +44,7 @@ interface Options {
   root: string | undefined;
   all: boolean;
   runtime: boolean;
+  now: boolean;
   value: boolean;
   quiet: boolean;
   noLegend: boolean;
@@ -51,7 +53,7 @@ interface Options {
 }
 
 function parse(argv: string[]): { opts: Options; args: string[] } | string {
-  const opts: Options = { root: undefined, all: false, runtime: false, value: false, quiet: false, noLegend: false, lines: 10, properties: [] };
+  const opts: Options = { root: undefined, all: false, runtime: false, now: false, value: false, quiet: false, noLegend: false, lines: 10, properties: [] };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -60,6 +62,7 @@ function parse(argv: string[]): { opts: Options; args: string[] } | string {
     else if (a.startsWith('--root=')) opts.root = a.slice(7);
     else if (a === '-a' || a === '--all') opts.all = true;
     else if (a === '--runtime') opts.runtime = true;
+    else if (a === '--now') opts.now = true;
     else if (a === '--value') opts.value = true;
     else if (a === '-q' || a === '--quiet') opts.quiet = true;
     else if (a === '--no-legend') opts.noLegend = true;
@@ -440,8 +443,13 @@ export async function systemctlCommand(argv: string[]): Promise<number> {
       case 'list-unit-files': return await listUnitFiles(c);
       case 'is-active': case 'is-failed': case 'is-enabled':
         return needUnits() ? await check(c, verb, names) : 1;
-      case 'enable': case 'disable': case 'mask': case 'unmask': case 'link':
-        return needUnits() ? await installCommand(c, verb, names) : 1;
+      case 'enable': case 'disable': case 'mask': case 'unmask': case 'link': {
+        if (!needUnits()) return 1;
+        const rc = await installCommand(c, verb, names);
+        // --now: start what was enabled, stop what was disabled or masked.
+        if (rc !== 0 || !opts.now || verb === 'link' || verb === 'unmask') return rc;
+        return runJob(c, verb === 'enable' ? 'start' : 'stop', verb === 'enable' ? 'start' : 'stop', names);
+      }
       case 'daemon-reload':
         await c.client.request('POST', '/v1/daemon-reload');
         return 0;

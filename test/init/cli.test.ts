@@ -86,7 +86,7 @@ test('cli: systemctl enable/start/status/stop/is-active/show/cat and journalctl 
   assert.match(log, /Stopped Demo web\./);
 });
 
-test('cli: the node boots enabled units; mask refuses start; link makes an outside unit file loadable; without a node systemctl says so', async () => {
+test('cli: the node boots enabled units; enable --now starts; mask refuses start; link makes an outside unit file loadable; without a node systemctl says so', async () => {
   const root = tempRoot();
   const m = marker();
   writeUnit(root, 'app.service', `[Service]\nExecStart=/bin/sleep ${m}\n[Install]\nWantedBy=multi-user.target\n`);
@@ -100,12 +100,16 @@ test('cli: the node boots enabled units; mask refuses start; link makes an outsi
     const mask = coracle('systemctl', '--root', root, 'mask', 'other');
     assert.deepEqual(mask, { code: 0, out: '', err: `Created symlink ${root}/etc/systemd/system/other.service → /dev/null.\n` });
     assert.deepEqual(coracle('systemctl', '--root', root, 'start', 'other'), { code: 1, out: '', err: 'Failed to start other.service: Unit other.service is masked.\n' });
+    writeUnit(root, 'later.service', `[Service]\nExecStart=/bin/sleep ${m}\n[Install]\nWantedBy=multi-user.target\n`);
+    assert.equal(coracle('systemctl', '--root', root, 'enable', '--now', 'later').code, 0);
+    assert.deepEqual(coracle('systemctl', '--root', root, 'is-active', 'later'), { code: 0, out: 'active\n', err: '' });
     const link = coracle('systemctl', '--root', root, 'link', '--runtime', outside);
     assert.equal(link.code, 0);
     assert.equal(coracle('systemctl', '--root', root, 'start', 'hello.service').code, 0);
     assert.equal(coracle('systemctl', '--root', root, 'is-active', 'hello').out, 'active\n');
     assert.equal(coracle('systemctl', '--root', root, 'is-enabled', 'hello').out, 'linked-runtime\n');
   });
+  assert.deepEqual(pidsWith(`sleep ${m}`), []);
   const none = coracle('systemctl', '--root', root, 'status', 'app');
   assert.equal(none.code, 1);
   assert.match(none.err, /no control socket/);
