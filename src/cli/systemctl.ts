@@ -218,7 +218,10 @@ async function status(c: Ctx, names: string[]): Promise<number> {
     first = false;
     const lines: string[] = [];
     lines.push(`${bullet(u.activeState)} ${u.id}${u.description !== u.id ? ` - ${u.description}` : ''}`);
-    const loadDetail = u.loadState === 'masked' ? ` (${u.fragmentPath ?? '/dev/null'}; masked)` : u.fragmentPath ? ` (${u.fragmentPath}; ${u.unitFileState})` : '';
+    const loadDetail = u.loadState === 'masked' ? ` (${u.fragmentPath ?? '/dev/null'}; masked)`
+      : u.loadState === 'bad-setting' ? ` (Reason: Unit ${u.id} has a bad unit file setting.)`
+        : u.loadState === 'error' ? ` (Reason: Unit ${u.id} failed to load properly, please adjust/correct and reload service manager.)`
+          : u.fragmentPath ? ` (${u.fragmentPath}; ${u.unitFileState})` : '';
     lines.push(`     Loaded: ${u.loadState}${loadDetail}`);
     if (u.dropInPaths.length > 0) {
       const byDir = new Map<string, string[]>();

@@ -352,7 +352,8 @@ export class Manager {
     plan.set(r.name, 'start');
     for (const n of [...r.deps.requires, ...r.deps.bindsTo]) {
       const err = this.planStart(this.get(n), plan, true);
-      if (err) return { code: err.code, message: `${err.message.replace(/\.$/, '')} (required by ${r.name}).` };
+      if (err) return err; // systemd names the missing unit only: "Unit docker.service not found."
+
     }
     for (const n of r.deps.wants) this.planStart(this.get(n), plan, false);
     // Conflicts= both ways: what this unit names, and what names this unit.

@@ -114,3 +114,26 @@ test('cli: the node boots enabled units; enable --now starts; mask refuses start
   assert.equal(none.code, 1);
   assert.match(none.err, /no control socket/);
 });
+
+test('cli: bad input gets clear errors and the init stays up (malformed unit, missing requirement of a seed unit, missing binary)', async () => {
+  const root = tempRoot();
+  const seed = fs.readFileSync(path.resolve(fileURLToPath(import.meta.url), '../../../../../shared/fixtures/seeds/osdn-test-webserver.service'), 'utf8');
+  writeUnit(root, 'osdn-test-webserver.service', seed);
+  writeUnit(root, 'broken.service', '[Unit]\nDescription=no command\n[Service]\nType=simple\n');
+  writeUnit(root, 'nobin.service', '[Service]\nType=exec\nExecStart=/no/such/bin --flag\n');
+  await withNodeProcess(root, async () => {
+    assert.deepEqual(coracle('systemctl', '--root', root, 'start', 'osdn-test-webserver'), {
+      code: 5, out: '', err: 'Failed to start osdn-test-webserver.service: Unit docker.service not found.\n',
+    });
+    const broken = coracle('systemctl', '--root', root, 'start', 'broken');
+    assert.deepEqual(broken, { code: 1, out: '', err: 'Failed to start broken.service: Unit broken.service has a bad unit file setting.\n' });
+    const st = coracle('systemctl', '--root', root, 'status', 'broken');
+    assert.match(st.out, /Loaded: bad-setting \(Reason: Unit broken.service has a bad unit file setting.\)/);
+    assert.match(coracle('journalctl', '--root', root, '-u', 'broken', '-o', 'cat').out, /broken.service: Service has no ExecStart=, ExecStop=, or SuccessAction=. Refusing./);
+    const nobin = coracle('systemctl', '--root', root, 'start', 'nobin');
+    assert.equal(nobin.code, 1);
+    assert.match(coracle('journalctl', '--root', root, '-u', 'nobin', '-o', 'cat').out, /Failed to execute \/no\/such\/bin: No such file or directory/);
+    assert.match(coracle('systemctl', '--root', root, 'status', 'nobin').out, /status=203\/EXEC/);
+    assert.equal(coracle('systemctl', '--root', root, 'list-units').code, 0, 'the init still answers');
+  });
+});

@@ -56,6 +56,7 @@ export class InitNode extends EventEmitter {
   private readonly pollMs: number;
   private closed = false;
   private viewStamp = '';
+  private reported = new Set<string>();
 
   constructor(root: string, private opts: InitOptions = {}) {
     super();
@@ -86,6 +87,13 @@ export class InitNode extends EventEmitter {
       this.viewStamp = stamp;
     }
     const loaded = loadUnit(this.view, name, this.ctx);
+    // What is wrong with a unit file goes to the journal once, as systemd logs it while loading.
+    for (const d of loaded.diagnostics) {
+      const line = `${d.file}:${d.line}: ${d.message}`;
+      if (this.reported.has(line)) continue;
+      this.reported.add(line);
+      this.initLog(d.line > 0 ? line : `${loaded.id}: ${d.message}`, loaded.id);
+    }
     return { loaded, linkedWants: linkedDeps(this.view, loaded.id, 'wants'), linkedRequires: linkedDeps(this.view, loaded.id, 'requires') };
   }
 
@@ -142,6 +150,7 @@ export class InitNode extends EventEmitter {
 
   /** daemon-reload: read the unit directories again. */
   reload(): void {
+    this.reported.clear();
     this.view = readUnitView(this.machine.root);
     this.viewStamp = this.dirStamp();
     this.manager.reloadDefinitions();
