@@ -2,8 +2,8 @@
 // boots default.target, serves the control API on <root>/run/coracle/init.sock,
 // and on SIGTERM/SIGINT stops every unit in reverse dependency order, then exits.
 import { parseArgs } from 'node:util';
-import { resolveRoot } from '../init/client.js';
-import { ControlServer } from '../init/node/api.js';
+import { resolveRoot, socketPathOf } from '../init/client.js';
+import { answers, ControlServer } from '../init/node/api.js';
 import { InitNode } from '../init/node/runtime.js';
 
 const USAGE = `Usage: coracle node [--root DIR]
@@ -32,6 +32,10 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const root = resolveRoot(values.root);
+  if (await answers(socketPathOf(root))) {
+    process.stderr.write(`coracle node: another init is running on ${root} (its control socket answers)\n`);
+    return 1;
+  }
   let node: InitNode;
   try {
     node = new InitNode(root, values.quiet ? {} : { echo: (line) => process.stdout.write(`${line}\n`) });

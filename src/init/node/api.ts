@@ -2,7 +2,7 @@
 // (coracle's D-Bus). Routes are listed in src/init/README.md.
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseUnitName } from '../../units/index.js';
 import { planDisable, planEnable, planLink, planMask, planUnmask, unitFileState, type InstallChange, type InstallPlan } from '../install.js';
@@ -89,6 +89,18 @@ function streamNdjson(req: http.IncomingMessage, res: http.ServerResponse, subsc
   res.on('close', end);
 }
 
+/** Whether something accepts connections on the unix socket. */
+export function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socketPath);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
 const JOB_ACTIONS: Record<string, JobType> = { start: 'start', stop: 'stop', restart: 'restart', reload: 'reload' };
 
 export class ControlServer {
@@ -104,8 +116,10 @@ export class ControlServer {
     });
   }
 
-  listen(socketPath = this.node.machine.socketPath): Promise<void> {
+  async listen(socketPath = this.node.machine.socketPath): Promise<void> {
     fs.mkdirSync(path.dirname(socketPath), { recursive: true });
+    // A socket someone answers on belongs to a running init: refuse rather than steal it.
+    if (await answers(socketPath)) throw new Error(`another init is running on this root (${socketPath} answers)`);
     fs.rmSync(socketPath, { force: true });
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
