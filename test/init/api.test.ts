@@ -95,3 +95,23 @@ test('api: enable/disable via [Install] links, daemon-reload picks up edits, fil
     assert.deepEqual(f.body.contents.map((x) => x.path), [unit, `${unit}.d/10-env.conf`]);
   });
 });
+
+test('api: a transient unit runs a command as a unit, words passed verbatim', async () => {
+  await withApi(async (c, root, node) => {
+    const r = await c.request<{ name: string; result: string; unit: UnitDetail }>('POST', '/v1/transient', {
+      command: ['/bin/sh', '-c', "echo 'hi $HOME 100% \"q\" \\\\'; echo $GREETING"], type: 'oneshot', remainAfterExit: true,
+      environment: { GREETING: 'a $b 5%' },
+    });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.name, 'run-u1.service');
+    assert.equal(r.body.result, 'done');
+    assert.equal(r.body.unit.subState, 'exited');
+    await waitFor('the output', () => node.journal.read({ units: ['run-u1.service'] }).filter((e) => e.stream === 'stdout').length === 2);
+    assert.deepEqual(node.journal.read({ units: ['run-u1.service'] }).filter((e) => e.stream === 'stdout').map((e) => e.msg), ['hi $HOME 100% "q" \\', 'a $b 5%']);
+    const again = await c.request<{ error: string }>('POST', '/v1/transient', { name: 'run-u1', command: ['/bin/true'] });
+    assert.deepEqual([again.status, again.body.error], [409, 'exists']);
+    const bad = await c.request<{ error: string }>('POST', '/v1/transient', { command: ['true'] });
+    assert.equal(bad.status, 400);
+    assert.ok(fs.existsSync(path.join(root, 'run/systemd/system/run-u1.service')));
+  });
+});

@@ -89,6 +89,48 @@ function streamNdjson(req: http.IncomingMessage, res: http.ServerResponse, subsc
   res.on('close', end);
 }
 
+/** One word of an Exec line, quoted so systemd reads it back verbatim (no specifiers, no $ expansion). */
+function quoteWord(w: string): string {
+  return `"${w.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n').replace(/%/g, '%%').replace(/\$/g, '$$$$')}"`;
+}
+
+const TRANSIENT_TYPES = new Set(['simple', 'exec', 'oneshot', 'forking', 'notify']);
+
+/** The unit file text of a transient service request, or what is wrong with it. */
+export function transientUnit(body: Record<string, unknown>): { name: string | null; text: string } | { error: string } {
+  const cmd = body.command;
+  if (!Array.isArray(cmd) || cmd.length === 0 || !cmd.every((w): w is string => typeof w === 'string')) return { error: '"command" must be a non-empty array of strings' };
+  if (!cmd[0]!.startsWith('/')) return { error: '"command"[0] must be an absolute path' };
+  let name: string | null = null;
+  if (body.name !== undefined) {
+    if (typeof body.name !== 'string') return { error: '"name" must be a string' };
+    name = body.name.includes('.') ? body.name : `${body.name}.service`;
+    const n = parseUnitName(name);
+    if (!n || n.type !== 'service' || n.kind === 'template') return { error: `Invalid unit name: ${body.name}` };
+  }
+  const type = body.type ?? 'simple';
+  if (typeof type !== 'string' || !TRANSIENT_TYPES.has(type)) return { error: `Unsupported Type= for a transient unit: ${String(type)}` };
+  const lines = ['[Unit]'];
+  const desc = typeof body.description === 'string' ? body.description : cmd.join(' ');
+  lines.push(`Description=${desc.replace(/\n/g, ' ').replace(/%/g, '%%')}`, '', '[Service]', `Type=${type}`);
+  if (body.remainAfterExit === true) lines.push('RemainAfterExit=yes');
+  if (body.environment !== undefined) {
+    if (!body.environment || typeof body.environment !== 'object' || Array.isArray(body.environment)) return { error: '"environment" must be an object' };
+    for (const [k, v] of Object.entries(body.environment as Record<string, unknown>)) {
+      if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) return { error: `bad environment entry ${k}` };
+      lines.push(`Environment=${quoteWord(`${k}=${v}`).replace(/\$\$/g, '$')}`);
+    }
+  }
+  for (const key of ['workingDirectory', 'user', 'group'] as const) {
+    const v = body[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.includes('\n')) return { error: `"${key}" must be a one-line string` };
+    lines.push(`${key === 'workingDirectory' ? 'WorkingDirectory' : key === 'user' ? 'User' : 'Group'}=${v.replace(/%/g, '%%')}`);
+  }
+  lines.push(`ExecStart=${cmd.map(quoteWord).join(' ')}`, '');
+  return { name, text: lines.join('\n') };
+}
+
 /** Whether something accepts connections on the unix socket. */
 export function answers(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -162,6 +204,7 @@ export class ControlServer {
       return this.install(res, planLink(node.diskView(), body.path, body.runtime === true));
     }
     if (what === 'journal' && method === 'GET') return this.journal(url, req, res);
+    if (what === 'transient' && method === 'POST') return this.transient(await readBody(req), res);
     if (what === 'events' && method === 'GET') {
       this.streams.add(res);
       return streamNdjson(req, res, (write) => {
@@ -204,6 +247,31 @@ export class ControlServer {
       case 'unmask': return this.install(res, planUnmask(node.diskView(), name));
       default: return fail(res, 404, 'no-route', `no action ${action}`);
     }
+  }
+
+  /**
+   * A transient unit (systemd-run): a service file written to
+   * run/systemd/system from the request, then started. It stays until removed.
+   */
+  private async transient(body: Record<string, unknown>, res: http.ServerResponse): Promise<void> {
+    const parsed = transientUnit(body);
+    if ('error' in parsed) return fail(res, 400, 'bad-request', parsed.error);
+    const node = this.node;
+    let name = parsed.name;
+    const dir = path.join(node.machine.root, 'run/systemd/system');
+    if (name === null) {
+      for (let n = 1; ; n++) {
+        name = `run-u${n}.service`;
+        if (!fs.existsSync(path.join(dir, name)) && node.status(name).loadState === 'not-found') break;
+      }
+    } else if (fs.existsSync(path.join(dir, name)) || node.status(name).loadState !== 'not-found') {
+      return fail(res, 409, 'exists', `Unit ${name} was already loaded or has a fragment file.`);
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, name), parsed.text);
+    const r = await node.request('start', name);
+    if (!r.ok) return fail(res, ERROR_STATUS[r.code] ?? 400, r.code, r.message);
+    send(res, 200, { name, job: r.job, result: r.result, unit: unitDetail(node, name) });
   }
 
   private install(res: http.ServerResponse, plan: InstallPlan): void {
