@@ -153,6 +153,12 @@ export class ServiceMachine {
         return;
       case 'spawn-failed':
         this.log(`Failed to execute ${this.commandOf(ev.token) ?? 'command'}: ${ev.error}`);
+        if (ev.token === this.mainToken && this.sub === 'start' && (this.svc.type === 'simple' || this.svc.type === 'idle' || this.svc.type === 'dbus')) {
+          // Type=simple counts as started once forked, so the start succeeds and the exec failure
+          // then fails the unit (systemd.service(5): "systemctl start … will report success").
+          this.mainAlive = true;
+          this.enterStartPost();
+        }
         this.handle({ kind: 'exited', unit: ev.unit, token: ev.token, exit: { code: 'exited', status: ev.status } });
         return;
       case 'exited':

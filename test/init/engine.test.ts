@@ -26,6 +26,7 @@ const lifecycle: { name: string; unit: string; want: string; result: string; job
   { name: 'a failing ExecStartPre fails the start', unit: svc('ExecStartPre=/bin/fail\nExecStart=/bin/run'), want: 'failed/failed', result: 'exit-code', job: 'failed' },
   { name: 'a `-` ExecStartPre failure is ignored', unit: svc('ExecStartPre=-/bin/fail\nExecStart=/bin/run'), want: 'active/running', result: 'success', job: 'done' },
   { name: 'a missing binary fails with the exec error', unit: svc('Type=exec\nExecStart=/bin/missing'), want: 'failed/failed', result: 'exit-code', job: 'failed' },
+  { name: 'Type=simple reports the start done even when the binary is missing, then fails', unit: svc('ExecStart=/bin/missing'), want: 'failed/failed', result: 'exit-code', job: 'done' },
   { name: 'a failing oneshot fails', unit: svc('Type=oneshot\nExecStart=/bin/fail'), want: 'failed/failed', result: 'exit-code', job: 'failed' },
   { name: 'SuccessExitStatus makes an exit code clean', unit: svc('Type=oneshot\nSuccessExitStatus=1\nExecStart=/bin/fail'), want: 'inactive/dead', result: 'success', job: 'done' },
   { name: 'a failing ExecStartPost stops the service as failed', unit: svc('ExecStart=/bin/run\nExecStartPost=/bin/fail'), want: 'failed/failed', result: 'exit-code', job: 'failed' },

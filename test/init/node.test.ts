@@ -77,10 +77,10 @@ for (const environTracking of [false, true]) {
   });
 }
 
-test('node: a failing ExecStart leaves failed/failed with the exit code; a missing binary is 203/EXEC', async () => {
+test('node: a failing ExecStart leaves failed/failed with the exit code; a missing binary is 203/EXEC (Type=exec fails the start)', async () => {
   await withNode(async (node, root) => {
     writeUnit(root, 'bad.service', '[Service]\nExecStart=/bin/sh -c "exit 3"\n');
-    writeUnit(root, 'nobin.service', '[Service]\nExecStart=/no/such/binary\n');
+    writeUnit(root, 'nobin.service', '[Service]\nType=exec\nExecStart=/no/such/binary\n');
     await node.request('start', 'bad.service');
     const s = await waitState(node, 'bad.service', 'failed/failed');
     assert.equal(s.result, 'exit-code');

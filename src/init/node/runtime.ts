@@ -319,6 +319,7 @@ export class InitNode extends EventEmitter {
     let buf = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
+      if (this.closed) return;
       buf += chunk;
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         this.journal.append({ t: Date.now() * 1000, unit, pid, id, stream: name, msg: buf.slice(0, nl) });
