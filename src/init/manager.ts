@@ -523,6 +523,8 @@ export class Manager {
   /** A stop (or the stop half of a restart) is complete. */
   private settleStopped(r: UnitRecord, j: Job): void {
     if (j.type === 'restart') {
+      const desc = r.def.loaded.settings?.unit.description || r.name;
+      if (j.state === 'running') this.log(r.name, `Stopped ${desc}.`);
       j.restartStarting = true;
       j.state = 'waiting';
       return;

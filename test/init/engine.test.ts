@@ -264,3 +264,44 @@ test('engine: restart stops then starts; a start timeout terminates the start', 
   assert.equal(s.m.status('t.service').result, 'timeout');
   assert.equal(s.jobs.get(j), 'failed');
 });
+
+test('engine: restarting a unit restarts the active units that Require it', () => {
+  const s = new Sim({
+    'db.service': svc('ExecStart=/bin/run db'),
+    'web.service': svc('ExecStart=/bin/run web', 'Requires=db.service\nAfter=db.service'),
+  });
+  s.start('web.service');
+  const before = [s.m.status('db.service').mainPid, s.m.status('web.service').mainPid];
+  const r = s.m.enqueue('restart', 'db.service');
+  s.settle();
+  assert.ok(r.ok && s.jobs.get(r.job) === 'done');
+  assert.equal(s.state('web.service'), 'active/running');
+  const after = [s.m.status('db.service').mainPid, s.m.status('web.service').mainPid];
+  assert.notEqual(after[0], before[0]);
+  assert.notEqual(after[1], before[1]);
+  // Stops in reverse order, starts in order.
+  const order = s.log.filter((l) => /^(Stopped|Started) /.test(l)).slice(2);
+  assert.deepEqual(order, ['Stopped web.service.', 'Stopped db.service.', 'Started db.service.', 'Started web.service.']);
+});
+
+test('engine: a stop while the unit is still starting cancels the start job and tears the start down', () => {
+  const s = new Sim({ 'slow.service': svc('ExecStartPre=/bin/run\nExecStart=/bin/run') });
+  const start = s.start('slow.service');
+  assert.equal(s.state('slow.service'), 'activating/start-pre');
+  const stop = s.stop('slow.service');
+  assert.equal(s.jobs.get(start), 'canceled');
+  assert.equal(s.jobs.get(stop), 'done');
+  assert.equal(s.state('slow.service'), 'inactive/dead');
+  assert.equal(s.running('slow.service'), 0);
+});
+
+test('engine: Restart= waits RestartSec= in activating/auto-restart; a stop there ends it', () => {
+  const s = new Sim({ 'r.service': svc('ExecStart=/bin/run\nRestart=on-failure\nRestartSec=5') });
+  s.start('r.service');
+  s.crash('r.service', { code: 'exited', status: 2 });
+  assert.equal(s.state('r.service'), 'activating/auto-restart');
+  assert.equal(s.nextTimer(), 5 * 1_000_000);
+  s.stop('r.service');
+  assert.equal(s.state('r.service'), 'inactive/dead');
+  assert.equal(s.advance(), false);
+});
