@@ -115,3 +115,22 @@ test('api: a transient unit runs a command as a unit, words passed verbatim', as
     assert.ok(fs.existsSync(path.join(root, 'run/systemd/system/run-u1.service')));
   });
 });
+
+test('api: try-restart restarts only a running unit; reset-failed clears a failure', async () => {
+  await withApi(async (c, root, node) => {
+    writeUnit(root, 'a.service', '[Service]\nExecStart=/bin/sleep 600\n');
+    writeUnit(root, 'f.service', '[Service]\nType=oneshot\nExecStart=/bin/false\n');
+    const idle = await c.request<{ job: number | null; result: string }>('POST', unitPath('a.service', 'try-restart'));
+    assert.deepEqual(idle.body, { job: null, result: 'done' });
+    assert.equal(node.status('a.service').activeState, 'inactive');
+    await c.request('POST', unitPath('a.service', 'start'));
+    const pid = node.status('a.service').mainPid;
+    const again = await c.request<{ job: number | null; result: string }>('POST', unitPath('a.service', 'try-restart'));
+    assert.equal(again.body.result, 'done');
+    assert.notEqual(node.status('a.service').mainPid, pid);
+    await c.request('POST', unitPath('f.service', 'start'));
+    assert.equal(node.status('f.service').activeState, 'failed');
+    await c.request('POST', unitPath('f.service', 'reset-failed'));
+    assert.deepEqual([node.status('f.service').activeState, node.status('f.service').result], ['inactive', 'success']);
+  });
+});

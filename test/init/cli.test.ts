@@ -77,6 +77,21 @@ test('cli: systemctl enable/start/status/stop/is-active/show/cat and journalctl 
     assert.equal(entries.length, 2);
     assert.ok(entries.every((e) => e._SYSTEMD_UNIT === 'web.service' || e.UNIT === 'web.service'));
 
+    // journalctl -f prints new lines as they come.
+    const follower = spawn(process.execPath, [BIN, 'journalctl', '--root', root, '-u', 'ping', '-f', '-o', 'cat'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let followed = '';
+    follower.stdout.on('data', (b: Buffer) => (followed += b.toString()));
+    try {
+      // Whether it connects before or after the line is written, -f shows it (the last 10 lines, then new ones).
+      writeUnit(root, 'ping.service', '[Service]\nType=oneshot\nExecStart=/bin/echo pong\n');
+      assert.equal(coracle('systemctl', '--root', root, 'start', 'ping').code, 0);
+      await waitFor('the followed line', () => followed.includes('pong\n'));
+    } finally {
+      follower.kill('SIGTERM');
+    }
+    assert.match(coracle('journalctl', '--root', root, '-u', 'ping', '--since', '-1h', '-o', 'cat').out, /pong/);
+    assert.equal(coracle('journalctl', '--root', root, '-u', 'ping', '--since', 'tomorrow').code, 1, 'an unknown time form is refused');
+
     assert.equal(coracle('systemctl', '--root', root, 'stop', 'web').code, 0);
     assert.deepEqual(coracle('systemctl', '--root', root, 'is-active', 'web'), { code: 3, out: 'inactive\n', err: '' });
     assert.equal(coracle('systemctl', '--root', root, 'start', 'web').code, 0);

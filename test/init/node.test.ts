@@ -199,3 +199,17 @@ test('node: a .timer starts its service when it elapses, again and again', async
     assert.equal(node.status('tick.timer').activeState, 'inactive');
   });
 });
+
+test('node: Condition*= paths are checked inside the machine root', async () => {
+  await withNode(async (node, root) => {
+    fs.mkdirSync(path.join(root, 'etc/coreos'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'etc/coreos/update.conf'), 'GROUP=stable\n');
+    writeUnit(root, 'yes.service', '[Unit]\nConditionPathExists=/etc/coreos/update.conf\nConditionFileNotEmpty=/etc/coreos/update.conf\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n');
+    writeUnit(root, 'no.service', '[Unit]\nConditionPathExists=!/etc/coreos/update.conf\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n');
+    await node.request('start', 'yes.service');
+    await node.request('start', 'no.service');
+    assert.equal(node.status('yes.service').activeState, 'active');
+    const no = node.status('no.service');
+    assert.deepEqual([no.activeState, no.conditionResult, no.failedCondition], ['inactive', false, 'PathExists=!/etc/coreos/update.conf']);
+  });
+});
