@@ -7,9 +7,11 @@ import { InitNode } from '../../src/init/node/runtime.js';
 import { isMachineId } from '../../src/init/node/root.js';
 import { marker, pidsWith, tempRoot, waitFor, waitState, withNode, writeUnit } from './helpers.js';
 
-test('node: first start creates etc/machine-id (32 lowercase hex), kept on later starts; %m uses it', async () => {
+test('node: first start creates etc/machine-id (32 lowercase hex), kept on later starts; %m uses it, %H the root’s etc/hostname', async () => {
   const root = tempRoot();
-  writeUnit(root, 'id.service', '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c "echo %m > $CORACLE_ROOT/got-id"\n');
+  writeUnit(root, 'id.service', '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c "echo %m %H > $CORACLE_ROOT/got-id"\n');
+  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/hostname'), 'core-07\n');
   let first = '';
   await withNode(async (node) => {
     first = fs.readFileSync(path.join(root, 'etc/machine-id'), 'utf8');
@@ -17,7 +19,7 @@ test('node: first start creates etc/machine-id (32 lowercase hex), kept on later
     assert.ok(isMachineId(first.trim()));
     const r = await node.request('start', 'id.service');
     assert.deepEqual(r.ok && r.result, 'done');
-    assert.equal(fs.readFileSync(path.join(root, 'got-id'), 'utf8').trim(), first.trim());
+    assert.equal(fs.readFileSync(path.join(root, 'got-id'), 'utf8').trim(), `${first.trim()} core-07`);
   }, {}, root);
   await withNode(async () => {
     assert.equal(fs.readFileSync(path.join(root, 'etc/machine-id'), 'utf8'), first);

@@ -49,6 +49,8 @@ export class Journal extends EventEmitter {
 
   constructor(readonly dir: string, opts: JournalOptions = {}) {
     super();
+    // Every `journalctl -f` adds a listener.
+    this.setMaxListeners(0);
     this.maxFileBytes = opts.maxFileBytes ?? 4 * 1024 * 1024;
     this.maxBytes = Math.max(opts.maxBytes ?? 32 * 1024 * 1024, this.maxFileBytes * 2);
     fs.mkdirSync(dir, { recursive: true });

@@ -77,9 +77,20 @@ export function prepareRoot(rootArg: string): MachineRoot {
   const machineId = ensureMachineId(root);
   const tag = createHash('sha256').update(root).digest('hex').slice(0, 12);
   return {
-    root, machineId, bootId: randomId128(), hostname: os.hostname(), tag,
+    root, machineId, bootId: randomId128(), hostname: machineHostname(root), tag,
     runDir: path.join(root, 'run/coracle'), socketPath: path.join(root, 'run/coracle/init.sock'), journalDir: path.join(root, 'var/log/journal'),
   };
+}
+
+/** %H: the root's etc/hostname (each machine of a one-host cluster has its own), else the host's name. */
+export function machineHostname(root: string): string {
+  try {
+    const name = fs.readFileSync(path.join(root, 'etc/hostname'), 'utf8').split('\n')[0]!.trim();
+    if (name !== '') return name;
+  } catch {
+    // no etc/hostname in this root
+  }
+  return os.hostname();
 }
 
 function isLink(p: string): boolean {

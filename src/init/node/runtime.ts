@@ -60,6 +60,8 @@ export class InitNode extends EventEmitter {
 
   constructor(root: string, private opts: InitOptions = {}) {
     super();
+    // Every state-change stream adds a listener.
+    this.setMaxListeners(0);
     this.machine = prepareRoot(root);
     this.ctx = specifierContext(this.machine);
     this.pollMs = opts.pollMs ?? 50;
