@@ -29,7 +29,11 @@ function installTarget(view: UnitView, u: LoadedUnit): string | null {
   const name = parseUnitName(u.id)?.kind === 'instance' ? templateOf(u.id)! : u.id;
   for (const d of view.searchPath) {
     const p = `${d}/${name}`;
-    if (view.entries[p] !== undefined) return linkTarget(view, p) && !view.searchPath.some((s) => linkTarget(view, p)!.startsWith(`${s}/`)) ? linkTarget(view, p) : p;
+    if (view.entries[p] === undefined) continue;
+    // A linked unit (a symlink to a file outside the unit dirs) is installed by the file it links to.
+    const target = linkTarget(view, p);
+    const outside = target !== null && !view.searchPath.some((s) => target.startsWith(`${s}/`));
+    return outside ? target : p;
   }
   return u.fragmentPath;
 }
