@@ -83,7 +83,10 @@ export function planDisable(view: UnitView, ctx: SpecifierContext, name: string,
       const parts = rel.split('/');
       const inDepDir = parts.length === 2 && /\.(wants|requires)$/.test(parts[0]!) && parts[1] === name;
       const isAlias = parts.length === 1 && aliases.has(rel);
-      if (inDepDir || isAlias) changes.push({ type: 'unlink', path: p });
+      // disable also undoes link: the unit's own name linked to a file outside the unit dirs.
+      const target = linkTarget(view, p)!;
+      const isLink = parts.length === 1 && rel === name && target !== '/dev/null' && !view.searchPath.some((s) => target.startsWith(`${s}/`));
+      if (inDepDir || isAlias || isLink) changes.push({ type: 'unlink', path: p });
     }
   }
   for (const also of u.settings?.install.also ?? []) {

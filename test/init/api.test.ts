@@ -33,6 +33,8 @@ test('api: start/stop answer with the job result and the unit; errors carry a co
     assert.deepEqual(r.body.unit.tasks.map((t) => t.cmdline), ['/bin/sleep 600']);
     const list = await c.request<{ units: { id: string; activeState: string }[] }>('GET', '/v1/units');
     assert.ok(list.body.units.some((u) => u.id === 'a.service' && u.activeState === 'active'));
+    const some = await c.request<{ units: { id: string; activeState: string; loadState: string }[] }>('GET', '/v1/units?name=a.service&name=other.service');
+    assert.deepEqual(some.body.units.map((u) => [u.id, u.loadState, u.activeState]), [['a.service', 'loaded', 'active'], ['other.service', 'not-found', 'inactive']]);
     const missing = await c.request<{ error: string; message: string }>('POST', unitPath('zzz.service', 'start'));
     assert.deepEqual([missing.status, missing.body], [404, { error: 'not-found', message: 'Unit zzz.service not found.' }]);
     const reload = await c.request<{ error: string; message: string }>('POST', unitPath('a.service', 'reload'));

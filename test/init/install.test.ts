@@ -34,7 +34,7 @@ test('install: enable links WantedBy/RequiredBy/Alias in etc (run with runtime),
   assert.deepEqual(planEnable(view(base), ctx, 'nope.service'), { ok: false, error: 'Unit file nope.service does not exist.' });
 });
 
-test('install: states as is-enabled prints them; disable removes the links; mask/unmask; link', () => {
+test('install: states as is-enabled prints them; disable removes the links (and the symlink link made); mask/unmask; link', () => {
   const enabled = view({
     ...base,
     [`${E}/multi-user.target.wants/web.service`]: { symlink: `${L}/web.service` },
@@ -47,6 +47,9 @@ test('install: states as is-enabled prints them; disable removes the links; mask
   const d = planDisable(enabled, ctx, 'web.service');
   assert.ok(d.ok);
   assert.deepEqual(d.changes.map((c) => c.path).sort(), [`${E}/multi-user.target.wants/web.service`, `${E}/www.service`]);
+  const unlink = planDisable(enabled, ctx, 'ext.service');
+  assert.ok(unlink.ok);
+  assert.deepEqual(unlink.changes, [{ type: 'unlink', path: `${R}/run/systemd/system/ext.service` }], 'disable undoes link');
   assert.deepEqual(planMask(enabled, 'static.service'), { ok: false, error: `Failed to mask unit: File ${E}/static.service already exists.` });
   assert.deepEqual(planMask(enabled, 'web.service'), { ok: true, changes: [{ type: 'symlink', path: `${E}/web.service`, target: '/dev/null' }], warnings: [] });
   assert.deepEqual(planUnmask(enabled, 'masked.service'), { ok: true, changes: [{ type: 'unlink', path: `${E}/masked.service` }], warnings: [] });

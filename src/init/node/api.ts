@@ -189,7 +189,10 @@ export class ControlServer {
     const [, what, name, action] = parts;
 
     if (what === 'units' && method === 'GET' && name === undefined) {
-      return send(res, 200, { units: node.manager.list() });
+      // ?name=a&name=b: just those units, loading them if needed (fleet asks by name).
+      const names = url.searchParams.getAll('name');
+      if (names.some((n) => !parseUnitName(n))) return fail(res, 400, 'invalid-name', 'Unit name is not valid.');
+      return send(res, 200, { units: names.length > 0 ? names.map((n) => node.status(n)) : node.manager.list() });
     }
     if (what === 'unit-files' && method === 'GET') {
       return send(res, 200, { unitFiles: this.unitFiles() });
