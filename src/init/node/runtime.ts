@@ -13,7 +13,7 @@ import { nodeSignal } from '../signals.js';
 import type { UnitDefinition } from '../unit.js';
 import { conditionChecker } from './conditions.js';
 import { prepareExec } from './exec.js';
-import { Journal, type JournalOptions } from './journal.js';
+import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
 import { NotifySockets } from './notify.js';
 import { prepareRoot, specifierContext, type MachineRoot } from './root.js';
 import { isAlive, ProcessTracker } from './tracker.js';
@@ -57,6 +57,7 @@ export class InitNode extends EventEmitter {
   private closed = false;
   private viewStamp = '';
   private reported = new Set<string>();
+  private journalError: string | null = null;
 
   constructor(root: string, private opts: InitOptions = {}) {
     super();
@@ -213,7 +214,7 @@ export class InitNode extends EventEmitter {
         this.timers.delete(e.unit);
         return;
       case 'log':
-        this.journal.append({ t: Date.now() * 1000, unit: e.unit, pid: process.pid, id: 'coracle', stream: 'init', msg: e.message });
+        this.record({ unit: e.unit, pid: process.pid, id: 'coracle', stream: 'init', msg: e.message });
         this.opts.echo?.(e.message);
         return;
       case 'changed': {
@@ -324,17 +325,17 @@ export class InitNode extends EventEmitter {
       if (this.closed) return;
       buf += chunk;
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        this.journal.append({ t: Date.now() * 1000, unit, pid, id, stream: name, msg: buf.slice(0, nl) });
+        this.record({ unit, pid, id, stream: name, msg: buf.slice(0, nl) });
         buf = buf.slice(nl + 1);
       }
       // An endless line is cut, as journald does at LineMax.
       if (buf.length > 48 * 1024) {
-        this.journal.append({ t: Date.now() * 1000, unit, pid, id, stream: name, msg: buf });
+        this.record({ unit, pid, id, stream: name, msg: buf });
         buf = '';
       }
     });
     stream.on('end', () => {
-      if (buf !== '' && !this.closed) this.journal.append({ t: Date.now() * 1000, unit, pid, id, stream: name, msg: buf });
+      if (buf !== '' && !this.closed) this.record({ unit, pid, id, stream: name, msg: buf });
     });
   }
 
@@ -390,8 +391,20 @@ export class InitNode extends EventEmitter {
     this.emptyWatch.set(unit, t);
   }
 
+  /** Appends to the journal; a journal that cannot be written (disk full) must not take the init down. */
+  private record(e: Omit<JournalEntry, 'seq' | 't'>): void {
+    try {
+      this.journal.append({ t: Date.now() * 1000, ...e });
+      this.journalError = null;
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (this.journalError !== msg) process.stderr.write(`coracle node: cannot write the journal: ${msg}\n`);
+      this.journalError = msg;
+    }
+  }
+
   private initLog(msg: string, unit: string | null = null): void {
-    this.journal.append({ t: Date.now() * 1000, unit, pid: process.pid, id: 'coracle', stream: 'init', msg });
+    this.record({ unit, pid: process.pid, id: 'coracle', stream: 'init', msg });
     this.opts.echo?.(msg);
   }
 }
