@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { InitNode } from '../../src/init/node/runtime.js';
 import { isMachineId } from '../../src/init/node/root.js';
 import { marker, pidsWith, tempRoot, waitFor, waitState, withNode, writeUnit } from './helpers.js';
@@ -213,5 +214,24 @@ test('node: Condition*= paths are checked inside the machine root', async () => 
     assert.equal(node.status('yes.service').activeState, 'active');
     const no = node.status('no.service');
     assert.deepEqual([no.activeState, no.conditionResult, no.failedCondition], ['inactive', false, 'PathExists=!/etc/coreos/update.conf']);
+  });
+});
+
+test('node: the cloud-config drop-in for etcd2 (run/systemd/system/etcd2.service.d/20-cloudinit.conf) reaches the daemon', async () => {
+  await withNode(async (node, root) => {
+    const seeds = path.resolve(fileURLToPath(import.meta.url), '../../../../../shared/fixtures/seeds');
+    writeUnit(root, 'etcd2.service', '[Unit]\nDescription=etcd2\n[Service]\nType=oneshot\nExecStart=/bin/sh -c "env | grep ^ETCD_ | sort"\n', 'lib/systemd/system');
+    writeUnit(root, 'etcd2.service.d/20-cloudinit.conf', fs.readFileSync(path.join(seeds, 'etcd2-expected-20-cloudinit.conf'), 'utf8'), 'run/systemd/system');
+    const r = await node.request('start', 'etcd2.service');
+    assert.ok(r.ok && r.result === 'done');
+    const conf = fs.readFileSync(path.join(seeds, 'etcd2-expected-20-cloudinit.conf'), 'utf8');
+    const want = [...conf.matchAll(/^Environment="(.*)"$/gm)].map((m) => m[1]!).sort();
+    assert.ok(want.length >= 5);
+    const got = await waitFor('the environment', () => {
+      const lines = node.journal.read({ units: ['etcd2.service'] }).filter((e) => e.stream === 'stdout').map((e) => e.msg);
+      return lines.length >= want.length ? lines : undefined;
+    });
+    assert.deepEqual(got, want);
+    assert.deepEqual(node.status('etcd2.service').dropInPaths, [path.join(root, 'run/systemd/system/etcd2.service.d/20-cloudinit.conf')]);
   });
 });
