@@ -159,8 +159,12 @@ interface Ctx {
 
 interface ErrorBody { error: string; message: string }
 
+/** An error the init answered with, to print as is. */
+class Refusal extends Error {}
+
 async function getUnit(c: Ctx, name: string): Promise<UnitDetail> {
-  const r = await c.client.request<UnitDetail>('GET', unitPath(name));
+  const r = await c.client.request<UnitDetail & Partial<ErrorBody>>('GET', unitPath(name));
+  if (r.status !== 200) throw new Refusal(r.body.message ?? `cannot read ${name}`);
   return r.body;
 }
 
@@ -322,7 +326,8 @@ async function cat(c: Ctx, names: string[]): Promise<number> {
   let first = true;
   for (const raw of names) {
     const name = mangle(raw);
-    const r = await c.client.request<{ fragmentPath: string | null; contents: { path: string; text: string }[] }>('GET', unitPath(name, 'files'));
+    const r = await c.client.request<{ fragmentPath: string | null; contents: { path: string; text: string }[] } & Partial<ErrorBody>>('GET', unitPath(name, 'files'));
+    if (r.status !== 200) throw new Refusal(r.body.message ?? `cannot read ${name}`);
     if (r.body.contents.length === 0) {
       c.err(`No files found for ${name}.\n`);
       rc = 1;
@@ -466,6 +471,10 @@ export async function systemctlCommand(argv: string[]): Promise<number> {
         return 1;
     }
   } catch (e) {
+    if (e instanceof Refusal) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
     if (e instanceof InitUnavailable) {
       process.stderr.write(`System has not been booted with coracle node as init system (no control socket at ${e.socketPath}). Can't operate.\nFailed to connect to bus: Host is down\n`);
       return 1;

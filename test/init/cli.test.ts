@@ -149,6 +149,7 @@ test('cli: bad input gets clear errors and the init stays up (malformed unit, mi
     assert.equal(nobin.code, 1);
     assert.match(coracle('journalctl', '--root', root, '-u', 'nobin', '-o', 'cat').out, /Failed to execute \/no\/such\/bin: No such file or directory/);
     assert.match(coracle('systemctl', '--root', root, 'status', 'nobin').out, /status=203\/EXEC/);
+    assert.deepEqual(coracle('systemctl', '--root', root, 'status', 'a b'), { code: 1, out: '', err: 'Unit name a b.service is not valid.\n' });
     assert.equal(coracle('systemctl', '--root', root, 'list-units').code, 0, 'the init still answers');
     const second = coracle('node', '--root', root);
     assert.deepEqual(second, { code: 1, out: '', err: `coracle node: another init is running on ${root} (its control socket answers)\n` });
