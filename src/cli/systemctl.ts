@@ -20,6 +20,7 @@ Unit commands:
   show [-p PROP…] [--value] UNIT…  show properties
   cat UNIT…                 show the unit files
   is-active|is-failed UNIT… check the state
+  kill [-s SIG] [--kill-whom=all|main|control] UNIT…  signal the unit's processes
   reset-failed [UNIT…]      forget failures and start limits
 Unit file commands:
   enable|disable UNIT…      create or remove [Install] links
@@ -50,10 +51,12 @@ interface Options {
   noLegend: boolean;
   lines: number;
   properties: string[];
+  signal: string;
+  whom: string;
 }
 
 function parse(argv: string[]): { opts: Options; args: string[] } | string {
-  const opts: Options = { root: undefined, all: false, runtime: false, now: false, value: false, quiet: false, noLegend: false, lines: 10, properties: [] };
+  const opts: Options = { root: undefined, all: false, runtime: false, now: false, value: false, quiet: false, noLegend: false, lines: 10, properties: [], signal: 'SIGTERM', whom: 'all' };
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -70,6 +73,9 @@ function parse(argv: string[]): { opts: Options; args: string[] } | string {
     else if (a === '-p' || a === '--property') opts.properties.push(...(next() ?? '').split(','));
     else if (a.startsWith('--property=')) opts.properties.push(...a.slice(11).split(','));
     else if (a.startsWith('-p') && a.length > 2) opts.properties.push(...a.slice(2).split(','));
+    else if (a === '-s' || a === '--signal') opts.signal = next() ?? '';
+    else if (a.startsWith('--signal=')) opts.signal = a.slice(9);
+    else if (a.startsWith('--kill-whom=') || a.startsWith('--kill-who=')) opts.whom = a.slice(a.indexOf('=') + 1);
     else if (a === '-n' || a === '--lines') opts.lines = Number(next());
     else if (a.startsWith('--lines=')) opts.lines = Number(a.slice(8));
     else if (a === '-h' || a === '--help') return 'help';
@@ -457,6 +463,18 @@ export async function systemctlCommand(argv: string[]): Promise<number> {
         // --now: start what was enabled, stop what was disabled or masked.
         if (rc !== 0 || !opts.now || verb === 'link' || verb === 'unmask') return rc;
         return runJob(c, verb === 'enable' ? 'start' : 'stop', verb === 'enable' ? 'start' : 'stop', names);
+      }
+      case 'kill': {
+        if (!needUnits()) return 1;
+        for (const raw of names) {
+          const name = mangle(raw);
+          const r = await c.client.request<Partial<ErrorBody>>('POST', unitPath(name, 'kill'), { signal: opts.signal, whom: opts.whom });
+          if (r.status !== 200) {
+            c.err(`Failed to kill unit ${name}: ${r.body.message}\n`);
+            return 1;
+          }
+        }
+        return 0;
       }
       case 'daemon-reload':
         await c.client.request('POST', '/v1/daemon-reload');

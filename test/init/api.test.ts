@@ -118,7 +118,7 @@ test('api: a transient unit runs a command as a unit, words passed verbatim', as
   });
 });
 
-test('api: try-restart restarts only a running unit; reset-failed clears a failure', async () => {
+test('api: try-restart restarts only a running unit; kill signals its processes; reset-failed clears a failure', async () => {
   await withApi(async (c, root, node) => {
     writeUnit(root, 'a.service', '[Service]\nExecStart=/bin/sleep 600\n');
     writeUnit(root, 'f.service', '[Service]\nType=oneshot\nExecStart=/bin/false\n');
@@ -130,6 +130,12 @@ test('api: try-restart restarts only a running unit; reset-failed clears a failu
     const again = await c.request<{ job: number | null; result: string }>('POST', unitPath('a.service', 'try-restart'));
     assert.equal(again.body.result, 'done');
     assert.notEqual(node.status('a.service').mainPid, pid);
+    const k = await c.request<{ pids: number[] }>('POST', unitPath('a.service', 'kill'), { signal: 'SIGKILL', whom: 'main' });
+    assert.deepEqual(k.body.pids, [node.status('a.service').mainPid]);
+    await waitFor('the killed unit to fail', () => node.status('a.service').activeState === 'failed');
+    assert.deepEqual(node.status('a.service').execMain, { code: 'killed', status: 9 });
+    const none = await c.request<{ error: string }>('POST', unitPath('a.service', 'kill'), { whom: 'main' });
+    assert.deepEqual([none.status, none.body.error], [409, 'no-process']);
     await c.request('POST', unitPath('f.service', 'start'));
     assert.equal(node.status('f.service').activeState, 'failed');
     await c.request('POST', unitPath('f.service', 'reset-failed'));

@@ -33,7 +33,7 @@ async function withNodeProcess(root: string, fn: () => Promise<void>): Promise<s
   return log;
 }
 
-test('cli: systemctl enable/start/status/stop/is-active/show/cat and journalctl over the socket, with systemd exit codes', async () => {
+test('cli: systemctl enable/start/status/stop/kill/is-active/show/cat and journalctl over the socket, with systemd exit codes', async () => {
   const root = tempRoot();
   const m = marker();
   writeUnit(root, 'web.service', `[Unit]\nDescription=Demo web\n[Service]\nExecStart=/bin/sh -c "echo hello; exec sleep ${m}"\n[Install]\nWantedBy=multi-user.target\n`);
@@ -94,6 +94,10 @@ test('cli: systemctl enable/start/status/stop/is-active/show/cat and journalctl 
 
     assert.equal(coracle('systemctl', '--root', root, 'stop', 'web').code, 0);
     assert.deepEqual(coracle('systemctl', '--root', root, 'is-active', 'web'), { code: 3, out: 'inactive\n', err: '' });
+    assert.equal(coracle('systemctl', '--root', root, 'start', 'web').code, 0);
+    assert.deepEqual(coracle('systemctl', '--root', root, 'kill', '-s', 'SIGKILL', '--kill-whom=main', 'web'), { code: 0, out: '', err: '' });
+    await waitFor('web to fail', () => coracle('systemctl', '--root', root, 'is-failed', 'web').code === 0);
+    assert.match(coracle('systemctl', '--root', root, 'status', 'web').out, /code=killed, status=9\/KILL/);
     assert.equal(coracle('systemctl', '--root', root, 'start', 'web').code, 0);
   });
   // SIGTERM stopped what was running.

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { parseUnitName } from '../../units/index.js';
+import { parseSignal, parseUnitName } from '../../units/index.js';
 import { planDisable, planEnable, planLink, planMask, planUnmask, unitFileState, type InstallChange, type InstallPlan } from '../install.js';
 import type { UnitStatus } from '../manager.js';
 import type { JobType } from '../states.js';
@@ -240,6 +240,19 @@ export class ControlServer {
         const r = await node.request('restart', name);
         if (!r.ok) return fail(res, ERROR_STATUS[r.code] ?? 400, r.code, r.message);
         return send(res, 200, { job: r.job, result: r.result });
+      }
+      case 'kill': {
+        const body = await readBody(req);
+        const whom = body.whom ?? 'all';
+        const signal = typeof body.signal === 'number' ? body.signal : parseSignal(typeof body.signal === 'string' ? body.signal : 'SIGTERM');
+        if (whom !== 'main' && whom !== 'control' && whom !== 'all') return fail(res, 400, 'bad-request', `Invalid whom argument: ${String(whom)}`);
+        if (signal === null || signal < 1 || signal > 64) return fail(res, 400, 'bad-request', `Invalid signal: ${String(body.signal)}`);
+        const s = node.status(name);
+        if (s.loadState === 'not-found' && s.activeState === 'inactive') return fail(res, 404, 'not-found', `Unit ${name} not loaded.`);
+        if (whom !== 'all' && (whom === 'main' ? s.mainPid : s.controlPid) === null) {
+          return fail(res, 409, 'no-process', `No ${whom === 'main' ? 'main' : 'control'} process to kill`);
+        }
+        return send(res, 200, { pids: node.killUnit(name, whom, signal) });
       }
       case 'reset-failed':
         node.resetFailed(name);

@@ -151,6 +151,19 @@ export class InitNode extends EventEmitter {
     this.pump();
   }
 
+  /**
+   * systemctl kill: a signal to the unit's processes outside any job; what
+   * the processes do then drives the unit's state as usual. Returns the pids signalled.
+   */
+  killUnit(name: string, whom: 'main' | 'control' | 'all', signal: number): number[] {
+    const s = this.manager.status(name);
+    if (whom === 'all') return this.tracker.kill(s.id, signal);
+    const pid = whom === 'main' ? s.mainPid : s.controlPid;
+    if (pid === null) return [];
+    signalPid(pid, signal);
+    return [pid];
+  }
+
   /** daemon-reload: read the unit directories again. */
   reload(): void {
     this.reported.clear();
