@@ -60,6 +60,9 @@ test('exec: KillMode=process signals only the main process; mixed SIGKILLs the r
       await node.request('stop', 'mixed.service');
       assert.deepEqual(pidsWith(`sleep ${m2}`), []);
       assert.equal(node.status('mixed.service').activeState, 'inactive');
+      // Gone before the init exits, so it can remove the unit's cgroup.
+      for (const p of left.splice(0)) process.kill(p, 'SIGKILL');
+      await waitFor('the leftover to go', () => pidsWith(`sleep ${m1}`).length === 0);
     });
   } finally {
     for (const p of left) process.kill(p, 'SIGKILL');

@@ -66,6 +66,7 @@ export class ProcessTracker {
         fs.rmdirSync(probe);
         this.base = base;
         this.own = own;
+        this.sweep();
         return;
       } catch {
         // not writable here: try the next controller
@@ -155,6 +156,19 @@ export class ProcessTracker {
       fs.rmdirSync(dir);
     } catch {
       // not empty yet, or gone
+    }
+  }
+
+  /** Removes empty unit groups a previous init on this root left behind. */
+  private sweep(): void {
+    if (!this.base) return;
+    for (const d of fs.readdirSync(this.base, { withFileTypes: true })) {
+      if (!d.isDirectory()) continue;
+      try {
+        fs.rmdirSync(path.join(this.base, d.name));
+      } catch {
+        // processes of an earlier run still live there; the next stop of that unit ends them
+      }
     }
   }
 
