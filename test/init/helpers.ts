@@ -6,8 +6,16 @@ import path from 'node:path';
 import { InitNode, type InitOptions } from '../../src/init/node/runtime.js';
 import type { UnitStatus } from '../../src/init/manager.js';
 
+const roots: string[] = [];
+// Machine roots go when the test file's process ends.
+process.on('exit', () => {
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
+
 export function tempRoot(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cinit-'));
+  const r = fs.mkdtempSync(path.join(os.tmpdir(), 'cinit-'));
+  roots.push(r);
+  return r;
 }
 
 export function writeUnit(root: string, name: string, text: string, dir = 'etc/systemd/system'): string {
