@@ -451,10 +451,28 @@ export class Manager {
           progress = true;
           this.runJob(j);
         }
+        if (!progress) progress = this.breakOrderingCycle();
       }
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /**
+   * Jobs that wait on each other's ordering with nothing running would wait
+   * forever (an After= cycle). systemd refuses such a transaction; coracle
+   * runs the oldest blocked job and says so, as systemd does when it breaks
+   * a cycle by dropping an ordering.
+   */
+  private breakOrderingCycle(): boolean {
+    const jobs = [...this.jobs.values()];
+    if (jobs.length === 0 || jobs.some((j) => j.state === 'running')) return false;
+    const blocked = jobs.filter((j) => j.state === 'waiting' && !this.runnable(j)).sort((a, b) => a.id - b.id);
+    const j = blocked[0];
+    if (!j) return false;
+    this.log(j.unit, `${j.unit}: Found ordering cycle; starting job ${j.id} (${j.type}) without waiting for its ordering.`);
+    this.runJob(j);
+    return true;
   }
 
   private runJob(j: Job): void {

@@ -305,3 +305,15 @@ test('engine: Restart= waits RestartSec= in activating/auto-restart; a stop ther
   assert.equal(s.state('r.service'), 'inactive/dead');
   assert.equal(s.advance(), false);
 });
+
+test('engine: an After= cycle does not hang the transaction; the cycle is reported', () => {
+  const s = new Sim({
+    'a.service': svc('ExecStart=/bin/run a', 'Wants=b.service\nAfter=b.service'),
+    'b.service': svc('ExecStart=/bin/run b', 'After=a.service'),
+  });
+  const j = s.start('a.service');
+  assert.equal(s.jobs.get(j), 'done');
+  assert.equal(s.state('a.service'), 'active/running');
+  assert.equal(s.state('b.service'), 'active/running');
+  assert.ok(s.log.some((l) => l.includes('Found ordering cycle')));
+});
