@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
+import { journalctlCommand } from './journalctl.js';
+import { nodeCommand } from './node.js';
+import { systemctlCommand } from './systemctl.js';
 
 export interface Subcommand {
   name: string;
@@ -22,6 +25,21 @@ const subcommands: Subcommand[] = [
     name: 'discovery',
     summary: 'run the discovery service members bootstrap through (GET /new?size=N)',
     run: discoveryCommand,
+  },
+  {
+    name: 'node',
+    summary: 'run the per-machine init on a machine root (units, journal, control socket)',
+    run: nodeCommand,
+  },
+  {
+    name: 'systemctl',
+    summary: "control the init of a machine root (systemctl's commands and output)",
+    run: systemctlCommand,
+  },
+  {
+    name: 'journalctl',
+    summary: "read the journal of a machine root (journalctl's formats)",
+    run: journalctlCommand,
   },
   {
     name: 'bench',

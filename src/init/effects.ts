@@ -1,0 +1,38 @@
+// What the pure core asks its shell to do, and what the shell tells it back.
+// The core never touches processes, files or clocks; each request carries a
+// token so a late report about an earlier process is recognised and ignored.
+import type { ExecCommand } from '../units/index.js';
+import type { ExitInfo, JobResult } from './states.js';
+
+export type ExecStage = 'start-pre' | 'start' | 'start-post' | 'reload' | 'stop' | 'stop-post';
+
+export type Effect =
+  /** Run one command for the unit; `main` marks the main process (MAINPID). */
+  | { kind: 'spawn'; unit: string; token: number; stage: ExecStage; command: ExecCommand; main: boolean; env: Record<string, string> }
+  /** Send `signal` to the main process, the running control process, or every process of the unit. */
+  | { kind: 'kill'; unit: string; who: 'main' | 'control' | 'all'; signal: number }
+  /** Report `empty` once the unit has no process left (at once if it has none). */
+  | { kind: 'watch-empty'; unit: string; token: number }
+  /** Report `timer` after `usec`; a unit has at most one timer, a new one replaces it. */
+  | { kind: 'timer'; unit: string; token: number; usec: number }
+  | { kind: 'cancel-timer'; unit: string }
+  /** A line for the journal, as the init itself says it. */
+  | { kind: 'log'; unit: string; message: string }
+  /** The unit's state changed (for the stream of state changes). */
+  | { kind: 'changed'; unit: string }
+  /** Persistent= timer: record the wall-clock time of its last trigger. */
+  | { kind: 'timer-stamp'; unit: string; usec: number }
+  /** A job ended. */
+  | { kind: 'job-done'; job: number; unit: string; type: string; result: JobResult };
+
+export type ShellEvent =
+  | { kind: 'spawned'; unit: string; token: number; pid: number }
+  /** The command could not be run; `status` is systemd's executor exit code (203/EXEC, 200/CHDIR, …). */
+  | { kind: 'spawn-failed'; unit: string; token: number; status: number; error: string }
+  /** `mainPid`: for a forking start, the pid read from PIDFile= (or guessed) when the parent exited. */
+  | { kind: 'exited'; unit: string; token: number; exit: ExitInfo; mainPid?: number | null }
+  /** A main process that is not our child (forking) is gone; its status is unknown. */
+  | { kind: 'main-gone'; unit: string; pid: number }
+  | { kind: 'notify'; unit: string; fields: Record<string, string> }
+  | { kind: 'empty'; unit: string; token: number }
+  | { kind: 'timer'; unit: string; token: number };
