@@ -98,8 +98,9 @@ export async function startProxy(o: ProxyOptions, env: NodeJS.ProcessEnv = proce
   const agent = new http.Agent({ keepAlive: true, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (o.readonly && req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(501, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Not Implemented\n');
+      // etcd's read-only proxy: status 501 and no body.
+      res.writeHead(501);
+      res.end();
       return;
     }
     // Buffer the body so a request can be sent again to the next member.
