@@ -1,6 +1,6 @@
 // What the manager knows about one unit: its definition (from the units
 // module plus `.wants/`/`.requires/` links) and dependency lists merged.
-import type { Condition, LoadedUnit, UnitSettings } from '../units/index.js';
+import type { Condition, LoadedUnit, UnitSectionSettings, UnitSettings } from '../units/index.js';
 
 export interface UnitDefinition {
   loaded: LoadedUnit;
@@ -9,16 +9,8 @@ export interface UnitDefinition {
   linkedRequires: string[];
 }
 
-export interface Dependencies {
-  requires: string[];
-  wants: string[];
-  requisite: string[];
-  bindsTo: string[];
-  partOf: string[];
-  conflicts: string[];
-  after: string[];
-  before: string[];
-}
+/** A unit's dependency lists, exactly as the [Unit] section gives them. */
+export type Dependencies = Pick<UnitSectionSettings, 'requires' | 'wants' | 'requisite' | 'bindsTo' | 'partOf' | 'conflicts' | 'after' | 'before'>;
 
 const EMPTY: Dependencies = { requires: [], wants: [], requisite: [], bindsTo: [], partOf: [], conflicts: [], after: [], before: [] };
 
