@@ -18,7 +18,7 @@ export { parseEnvironmentFile, type EnvironmentFileResult } from './envfile.js';
 export { parseSignal, parseExitStatus, parseSocketAddress, parseMode, SIGNALS, EXIT_STATUS_NAMES, type SocketAddress } from './values.js';
 export * from './settings.js';
 export {
-  loadUnit, findDropIns, dropInDirNames, standardSearchPath, withLinkedUnit,
+  loadUnit, findDropIns, dropInDirNames, standardSearchPath, withLinkedUnit, childrenOf,
   type UnitView, type ViewEntry, type LoadState, type LoadedUnit,
 } from './resolve.js';
 export {

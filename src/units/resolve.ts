@@ -142,6 +142,28 @@ export function dropInDirNames(name: string): string[] {
   return out;
 }
 
+// Directory → the paths directly in it, per view. A view is never changed
+// once made (withLinkedUnit makes a new one), so the index is built once;
+// without it every lookup scanned the whole view, and loading n units took
+// time quadratic in n.
+const childIndex = new WeakMap<object, Map<string, string[]>>();
+
+/** The paths of the view's entries directly in `dir`, in no particular order. */
+export function childrenOf(view: UnitView, dir: string): readonly string[] {
+  let index = childIndex.get(view.entries);
+  if (!index) {
+    index = new Map();
+    for (const p of Object.keys(view.entries)) {
+      const d = dirname(p);
+      const list = index.get(d);
+      if (list) list.push(p);
+      else index.set(d, [p]);
+    }
+    childIndex.set(view.entries, index);
+  }
+  return index.get(dir) ?? [];
+}
+
 /** The drop-in files that apply to a unit known by `names`, in application order. */
 export function findDropIns(view: UnitView, names: readonly string[], type: UnitType): string[] {
   const dirs: string[] = [];
@@ -150,8 +172,8 @@ export function findDropIns(view: UnitView, names: readonly string[], type: Unit
 
   const chosen = new Map<string, string>();
   for (const dir of dirs) {
-    const files = Object.keys(view.entries)
-      .filter((p) => p.startsWith(dir + '/') && p.endsWith('.conf') && !p.slice(dir.length + 1).includes('/'))
+    const files = childrenOf(view, dir)
+      .filter((p) => p.endsWith('.conf'))
       .sort();
     for (const f of files) {
       const b = basename(f);
@@ -169,8 +191,8 @@ export function findDropIns(view: UnitView, names: readonly string[], type: Unit
 function aliasesOf(view: UnitView, id: string): string[] {
   const out = new Set<string>();
   for (const dir of view.searchPath) {
-    for (const [path, entry] of Object.entries(view.entries)) {
-      if (typeof entry === 'string' || dirname(path) !== dir) continue;
+    for (const path of childrenOf(view, dir)) {
+      if (typeof view.entries[path] === 'string') continue;
       const alias = basename(path);
       if (alias !== id && findFragment(view, alias)?.aliasOf === id) out.add(alias);
     }

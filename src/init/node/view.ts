@@ -3,7 +3,7 @@
 // point outside them (linked units, enable links), so loading stays pure.
 import fs from 'node:fs';
 import path from 'node:path';
-import { standardSearchPath, type UnitView, type ViewEntry } from '../../units/index.js';
+import { childrenOf, standardSearchPath, type UnitView, type ViewEntry } from '../../units/index.js';
 
 function readTree(dir: string, depth: number, entries: Record<string, ViewEntry>): void {
   let names: fs.Dirent[];
@@ -74,10 +74,8 @@ export function linkedDeps(view: UnitView, unit: string, kind: 'wants' | 'requir
   const out = new Set<string>();
   for (const dir of view.searchPath) {
     for (const n of names) {
-      const prefix = `${dir}/${n}.${kind}/`;
-      for (const p of Object.keys(view.entries)) {
-        if (p.startsWith(prefix) && !p.slice(prefix.length).includes('/')) out.add(p.slice(prefix.length));
-      }
+      const linkDir = `${dir}/${n}.${kind}`;
+      for (const p of childrenOf(view, linkDir)) out.add(p.slice(linkDir.length + 1));
     }
   }
   return [...out].sort();
