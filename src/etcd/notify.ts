@@ -2,15 +2,7 @@
 // datagram "READY=1" to the unix socket named by $NOTIFY_SOCKET. CoreOS ran
 // etcd2 as Type=notify; coracle's init reads the same protocol. Node has no
 // unix datagram sockets of its own, so the well-kept unix-dgram addon sends it.
-import { createRequire } from 'node:module';
-
-interface DgramSocket {
-  send(buf: Buffer, offset: number, length: number, path: string, cb: (err?: Error) => void): void;
-  close(): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-}
-
-const require = createRequire(import.meta.url);
+import { createUnixDgramSocket } from '../common/unix-dgram.js';
 
 /** Send `state` (e.g. "READY=1") if a supervisor asked for notifications; resolves false when none did. */
 export function sdNotify(state: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
@@ -18,9 +10,8 @@ export function sdNotify(state: string, env: NodeJS.ProcessEnv = process.env): P
   if (!target) return Promise.resolve(false);
   // "@name" is an abstract socket: its address starts with a NUL byte.
   const path = target.startsWith('@') ? `\0${target.slice(1)}` : target;
-  const unix = require('unix-dgram') as { createSocket(type: 'unix_dgram'): DgramSocket };
   return new Promise((resolve, reject) => {
-    const sock = unix.createSocket('unix_dgram');
+    const sock = createUnixDgramSocket();
     sock.on('error', (err) => {
       sock.close();
       reject(err);

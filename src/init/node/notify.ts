@@ -2,20 +2,11 @@
 // notify, so the socket a message arrives on names its unit (the unix-dgram
 // addon gives no sender credentials). Messages are "KEY=VALUE" lines.
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { createUnixDgramSocket, type UnixDgramSocket } from '../../common/unix-dgram.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-interface DgramSocket {
-  bind(path: string): void;
-  close(): void;
-  on(event: 'error', cb: (err: Error) => void): void;
-  on(event: 'message', cb: (buf: Buffer) => void): void;
-}
-
-const require = createRequire(import.meta.url);
-const unix = require('unix-dgram') as { createSocket(type: 'unix_dgram'): DgramSocket };
 
 /** sockaddr_un holds 108 bytes with the NUL. */
 const MAX_SUN_PATH = 107;
@@ -30,7 +21,7 @@ export function parseNotifyMessage(text: string): Record<string, string> {
 }
 
 export class NotifySockets {
-  private open = new Map<string, { sock: DgramSocket; path: string }>();
+  private open = new Map<string, { sock: UnixDgramSocket; path: string }>();
 
   constructor(private dir: string, private onMessage: (unit: string, fields: Record<string, string>) => void) {}
 
@@ -46,7 +37,7 @@ export class NotifySockets {
     }
     fs.mkdirSync(path.dirname(p), { recursive: true });
     fs.rmSync(p, { force: true });
-    const sock = unix.createSocket('unix_dgram');
+    const sock = createUnixDgramSocket();
     sock.on('message', (buf) => this.onMessage(unit, parseNotifyMessage(buf.toString('utf8'))));
     sock.on('error', () => this.close(unit));
     sock.bind(p);
