@@ -98,14 +98,7 @@ export class ResponseParser {
         return null;
       }
       case 'length': {
-        if (st.remaining > 0) {
-          if (this.buf.length === 0) return undefined;
-          const take = Math.min(st.remaining, this.buf.length);
-          st.chunks.push(this.buf.subarray(0, take));
-          this.buf = this.buf.subarray(take);
-          st.remaining -= take;
-          if (st.remaining > 0) return undefined;
-        }
+        if (!this.takeBody(st)) return undefined;
         return this.done({ status: st.status, body: join(st.chunks), close: st.close });
       }
       case 'chunk-size': {
@@ -118,14 +111,7 @@ export class ResponseParser {
         return null;
       }
       case 'chunk-data': {
-        if (st.remaining > 0) {
-          if (this.buf.length === 0) return undefined;
-          const take = Math.min(st.remaining, this.buf.length);
-          st.chunks.push(this.buf.subarray(0, take));
-          this.buf = this.buf.subarray(take);
-          st.remaining -= take;
-          if (st.remaining > 0) return undefined;
-        }
+        if (!this.takeBody(st)) return undefined;
         if (this.buf.length < 2) return undefined;
         this.buf = this.buf.subarray(2); // the CRLF after the chunk
         this.state = { kind: 'chunk-size', status: st.status, close: st.close, chunks: st.chunks };
@@ -139,6 +125,17 @@ export class ResponseParser {
         return this.done({ status: st.status, body: join(st.chunks), close: st.close });
       }
     }
+  }
+
+  /** Move up to `remaining` buffered body bytes into the chunks; true once none remain. */
+  private takeBody(st: { remaining: number; chunks: Buffer[] }): boolean {
+    const take = Math.min(st.remaining, this.buf.length);
+    if (take > 0) {
+      st.chunks.push(this.buf.subarray(0, take));
+      this.buf = this.buf.subarray(take);
+      st.remaining -= take;
+    }
+    return st.remaining === 0;
   }
 
   private done(r: Response): Response {
