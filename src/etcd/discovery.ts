@@ -11,7 +11,7 @@
 //
 // Network errors and 5xx are retried with exponential backoff (1 s doubling to
 // 256 s, as etcd); everything else is an answer.
-import http from 'node:http';
+import { httpRequest } from '../common/http-request.js';
 import type { Logger } from './log.js';
 
 export class DiscoveryError extends Error {
@@ -42,42 +42,6 @@ interface Reply {
   body: string;
 }
 
-/**
- * One request to the discovery service; through an HTTP proxy when one is
- * given (--discovery-proxy): the request goes to the proxy with the full URL
- * as its target, as HTTP proxies expect.
- */
-function get(url: string, localAddress: string | undefined, timeoutMs: number, method = 'GET', form?: string, proxy?: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const via = proxy ? new URL(proxy) : undefined;
-    const req = http.request(
-      {
-        host: via ? via.hostname : target.hostname,
-        port: via ? Number(via.port || 80) : Number(target.port || 80),
-        path: via ? target.href : `${target.pathname}${target.search}`,
-        method,
-        timeout: timeoutMs,
-        ...(localAddress ? { localAddress } : {}),
-        headers: {
-          Host: target.host,
-          ...(form === undefined ? {} : { 'Content-Type': 'application/x-www-form-urlencoded' }),
-        },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, etcdIndex: Number(res.headers['x-etcd-index'] ?? 0), body: Buffer.concat(chunks).toString('utf8') }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(form);
-  });
-}
 
 export interface DiscoveryOptions {
   url: string;
@@ -103,7 +67,14 @@ export async function joinDiscovery(o: DiscoveryOptions): Promise<string> {
     for (;;) {
       if (o.stopped?.()) throw new DiscoveryError('discovery: stopped', 'stopped');
       try {
-        const r = await get(url, o.localAddress, timeoutMs, method, form, o.proxy);
+        const a = await httpRequest(url, {
+          method,
+          timeoutMs,
+          ...(form !== undefined ? { form } : {}),
+          ...(o.localAddress ? { localAddress: o.localAddress } : {}),
+          ...(o.proxy ? { proxy: o.proxy } : {}),
+        });
+        const r: Reply = { status: a.status, etcdIndex: Number(a.headers['x-etcd-index'] ?? 0), body: a.body };
         if (r.status < 500) {
           delay = o.backoffMs ?? 1000;
           return r;

@@ -2,6 +2,7 @@
 // is and which cluster it belongs to, start the server, listen on the peer and
 // client URLs, and tell the supervisor once it serves clients.
 import http from 'node:http';
+import { httpRequest } from '../common/http-request.js';
 import type { EtcdConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { clientApiHandler } from './http/client-api.js';
@@ -48,10 +49,12 @@ async function clusterFromPeers(peerURLs: string[], localAddress: string | undef
   const errors: string[] = [];
   for (const base of peerURLs) {
     try {
-      const res = await fetchPeer(new URL('/members', base).href, localAddress);
+      const res = await httpRequest(new URL('/members', base).href, { timeoutMs: 2000, ...(localAddress ? { localAddress } : {}) });
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       const members = JSON.parse(res.body) as Member[];
-      if (!res.clusterId || !Array.isArray(members)) throw new Error('not a member list');
-      return { clusterId: res.clusterId, members };
+      const clusterId = res.headers['x-etcd-cluster-id'];
+      if (typeof clusterId !== 'string' || !Array.isArray(members)) throw new Error('not a member list');
+      return { clusterId, members };
     } catch (err) {
       errors.push(`${base}: ${(err as Error).message}`);
       log.warn('could not get the cluster from a peer', { peer: base, error: (err as Error).message });
@@ -60,20 +63,6 @@ async function clusterFromPeers(peerURLs: string[], localAddress: string | undef
   throw new MembershipError(`could not retrieve cluster information from the given URLs (${errors.join('; ')})`);
 }
 
-function fetchPeer(url: string, localAddress: string | undefined): Promise<{ body: string; clusterId: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 2000, ...(localAddress ? { localAddress } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}`));
-        else resolve({ body: Buffer.concat(chunks).toString('utf8'), clusterId: res.headers['x-etcd-cluster-id'] as string | undefined });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningMember> {
   // Sockets to peers leave from the address we advertise, so each member of a

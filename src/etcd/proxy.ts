@@ -8,6 +8,7 @@
 // does, so a restart needs no flags to find the cluster again.
 import fs from 'node:fs';
 import http from 'node:http';
+import { httpRequest } from '../common/http-request.js';
 import path from 'node:path';
 import type { Logger } from './log.js';
 import { sdNotify } from './notify.js';
@@ -35,24 +36,6 @@ interface Endpoint {
   failedUntil: number;
 }
 
-function getJSON(url: string, localAddress: string | undefined): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: 2000, ...(localAddress ? { localAddress } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-  });
-}
 
 /** The peer URLs a proxy remembered, or undefined when it never ran here. */
 export function readProxyCluster(dataDir: string): string[] | undefined {
@@ -79,7 +62,9 @@ export async function startProxy(o: ProxyOptions, env: NodeJS.ProcessEnv = proce
   const refresh = async () => {
     for (const peer of peers) {
       try {
-        const members = (await getJSON(new URL('/members', peer).href, o.localAddress)) as Array<{ peerURLs?: string[]; clientURLs?: string[] }>;
+        const res = await httpRequest(new URL('/members', peer).href, { timeoutMs: 2000, ...(o.localAddress ? { localAddress: o.localAddress } : {}) });
+        if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+        const members = JSON.parse(res.body) as Array<{ peerURLs?: string[]; clientURLs?: string[] }>;
         const clientURLs = members.flatMap((m) => m.clientURLs ?? []);
         if (clientURLs.length === 0) continue;
         const old = new Map(endpoints.map((e) => [e.url, e]));
