@@ -2,7 +2,7 @@
 import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { discoveryHandler } from '../discovery/service.js';
-import { jsonLogger } from '../etcd/log.js';
+import { jsonLogger } from '../common/log.js';
 
 const usage = `Usage: coracle discovery [--listen URL] [--etcd URL] [--public-url URL]
 

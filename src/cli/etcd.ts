@@ -1,6 +1,6 @@
 // `coracle etcd`: one etcd-compatible member, configured like etcd 3.4.
 import { ConfigError, parseEtcdConfig, usage } from '../etcd/config.js';
-import { jsonLogger } from '../etcd/log.js';
+import { jsonLogger } from '../common/log.js';
 import { MembershipError } from '../etcd/member/cluster.js';
 import { startMember } from '../etcd/member.js';
 import { DiscoveryError } from '../etcd/discovery.js';

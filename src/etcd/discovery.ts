@@ -12,7 +12,7 @@
 // Network errors and 5xx are retried with exponential backoff (1 s doubling to
 // 256 s, as etcd); everything else is an answer.
 import { httpRequest } from '../common/http-request.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 
 export class DiscoveryError extends Error {
   constructor(

@@ -6,7 +6,7 @@ import { httpRequest } from '../common/http-request.js';
 import type { EtcdConfig } from './config.js';
 import { ConfigError } from './config.js';
 import { clientApiHandler } from './http/client-api.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 import type { Member } from './member/cluster.js';
 import { Cluster, memberJSON, MembershipError } from './member/cluster.js';
 import { computeMemberId } from './member/ids.js';

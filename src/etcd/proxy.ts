@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { httpRequest } from '../common/http-request.js';
 import path from 'node:path';
-import type { Logger } from './log.js';
+import type { Logger } from '../common/log.js';
 import { sdNotify } from './notify.js';
 import { requestTarget } from '../common/request-target.js';
 

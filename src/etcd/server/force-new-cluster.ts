@@ -5,7 +5,7 @@
 // makes it the only voter. Everything committed before is kept.
 import type { ConfState, Entry } from '../../raft/index.js';
 import { applyConfChange, decodeConfChange, encodeConfChange } from '../../raft/index.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import type { RestoredState } from './persistence.js';
 
 export interface ForcedState extends RestoredState {

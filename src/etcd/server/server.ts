@@ -15,7 +15,7 @@ import type { ConfChange, Entry, HardState, Message, Snapshot } from '../../raft
 import { bootstrap, decodeConfChange, isRaftError, MemoryStorage, NONE, RawNode, SeededRandom } from '../../raft/index.js';
 import type { ApplyResult, Event, UnixNanos, V2Error, V2Request } from '../../store/index.js';
 import { applyRequest, isV2Error, Store } from '../../store/index.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import type { Member } from '../member/cluster.js';
 import { attributesJSON, Cluster, memberKeys, raftAttributesJSON } from '../member/cluster.js';
 import { computeClusterId } from '../member/ids.js';

@@ -19,7 +19,7 @@
 // it stops), anything malformed is refused and the connection dropped.
 import http from 'node:http';
 import type { Message } from '../../raft/index.js';
-import type { Logger } from '../log.js';
+import type { Logger } from '../../common/log.js';
 import { decodeMessages, encodeMessages, WireError } from './codec.js';
 import { requestTarget } from '../../common/request-target.js';
 
