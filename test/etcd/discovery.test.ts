@@ -61,7 +61,7 @@ test('three members bootstrap through a plain keys URL with _config/size set by 
   assert.deepEqual(saved.PeerURLs.sort(), ['http://127.0.0.15:2380', 'http://127.0.0.16:2380', 'http://127.0.0.17:2380']);
 
   // A read-only proxy serves reads and refuses writes.
-  const ro = new MemberProcess({ name: 'ro', addr: '127.0.0.9', dataDir: path.join(dir, 'ro'), initialCluster: initialCluster(['127.0.0.15'], ['d1']), extra: ['--proxy', 'readonly'] });
+  const ro = new MemberProcess({ name: 'ro', addr: '127.0.0.109', dataDir: path.join(dir, 'ro'), initialCluster: initialCluster(['127.0.0.15'], ['d1']), extra: ['--proxy', 'readonly'] });
   running.push(ro);
   await ro.waitForLog('proxy: serving client requests');
   assert.equal(JSON.parse((await request('GET', `${ro.clientURL}/v2/keys/via-proxy`)).body).node.value, 'p');
@@ -72,26 +72,26 @@ test('three members bootstrap through a plain keys URL with _config/size set by 
 test('coracle discovery hands out tokens (/new?size=N) that bootstrap a cluster', async () => {
   const dir = tempDir('coracle-discsvc-');
   dirs.push(dir);
-  const disc = await discoveryEtcd(dir, '127.0.0.5');
-  const svc = spawn(process.execPath, [CORACLE, 'discovery', '--listen', 'http://127.0.0.5:8087', '--etcd', disc.clientURL], { stdio: 'ignore' });
+  const disc = await discoveryEtcd(dir, '127.0.0.105');
+  const svc = spawn(process.execPath, [CORACLE, 'discovery', '--listen', 'http://127.0.0.105:8087', '--etcd', disc.clientURL], { stdio: 'ignore' });
   procs.push(svc);
   let tokenURL = '';
   for (let i = 0; i < 50 && tokenURL === ''; i++) {
     try {
-      const r = await request('GET', 'http://127.0.0.5:8087/new?size=2');
+      const r = await request('GET', 'http://127.0.0.105:8087/new?size=2');
       if (r.status === 200) tokenURL = r.body;
     } catch {
       await sleep(100);
     }
   }
   assert.match(tokenURL, /^http:\/\/127\.0\.0\.5:8087\/[0-9a-f]{32}$/);
-  assert.equal((await request('GET', 'http://127.0.0.5:8087/new?size=zero')).status, 400);
-  const ms = [viaDiscovery(dir, 's1', '127.0.0.6', tokenURL), viaDiscovery(dir, 's2', '127.0.0.7', tokenURL)];
+  assert.equal((await request('GET', 'http://127.0.0.105:8087/new?size=zero')).status, 400);
+  const ms = [viaDiscovery(dir, 's1', '127.0.0.106', tokenURL), viaDiscovery(dir, 's2', '127.0.0.107', tokenURL)];
   await Promise.all(ms.map((m) => m.waitReady()));
   assert.deepEqual(await memberNames(ms[1]!.clientURL), ['s1', 's2']);
   // A restarted member uses its data dir, not the (spent) token.
   await ms[0]!.stop();
-  const again = viaDiscovery(dir, 's1', '127.0.0.6', tokenURL);
+  const again = viaDiscovery(dir, 's1', '127.0.0.106', tokenURL);
   await again.waitReady();
   assert.ok(again.log.some((l) => l.includes('discovery token ignored')));
   svc.kill('SIGTERM');
@@ -101,7 +101,7 @@ test('coracle discovery hands out tokens (/new?size=N) that bootstrap a cluster'
 test('--discovery-proxy sends the discovery traffic through an HTTP proxy', async () => {
   const dir = tempDir('coracle-discproxy-');
   dirs.push(dir);
-  const disc = await discoveryEtcd(dir, '127.0.0.3');
+  const disc = await discoveryEtcd(dir, '127.0.0.103');
   const url = `${disc.clientURL}/v2/keys/discovery/viaproxy`;
   assert.equal((await request('PUT', `${url}/_config/size`, 'value=1')).status, 201);
   // A forward proxy: requests arrive with the full URL as their target.
@@ -116,9 +116,9 @@ test('--discovery-proxy sends the discovery traffic through an HTTP proxy', asyn
     up.on('error', () => res.destroy());
     req.pipe(up);
   });
-  await new Promise<void>((r) => proxy.listen(3128, '127.0.0.4', () => r()));
+  await new Promise<void>((r) => proxy.listen(3128, '127.0.0.104', () => r()));
   try {
-    const m = viaDiscovery(dir, 'x1', '127.0.0.8', url, ['--discovery-proxy', 'http://127.0.0.4:3128']);
+    const m = viaDiscovery(dir, 'x1', '127.0.0.108', url, ['--discovery-proxy', 'http://127.0.0.104:3128']);
     await m.waitReady();
     assert.ok(seen.some((s) => s === `GET ${url}/_config/size`), seen.join('\n'));
     assert.ok(seen.some((s) => s.startsWith(`PUT ${url}/`)), seen.join('\n'));
