@@ -13,8 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ConfChange, Entry, HardState, Message, Snapshot } from '../../raft/index.js';
 import { bootstrap, decodeConfChange, isRaftError, MemoryStorage, NONE, RawNode, SeededRandom } from '../../raft/index.js';
-import type { ApplyResult, Event, UnixNanos, V2Error, V2Request } from '../../store/index.js';
-import { applyRequest, isV2Error, Store } from '../../store/index.js';
+import type { ApplyResult, Event, ParsedStoreSnapshot, UnixNanos, V2Error, V2Request } from '../../store/index.js';
+import { applyRequest, isV2Error, parseStoreSnapshot, Store } from '../../store/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Member } from '../member/cluster.js';
 import { attributesJSON, Cluster, memberKeys, raftAttributesJSON } from '../member/cluster.js';
@@ -104,6 +104,8 @@ export class EtcdServer {
   private readyAgain = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** The last peer snapshot whose data was checked, parsed, waiting to be installed. */
+  private checkedSnapshot: { index: number; term: number; parsed: ParsedStoreSnapshot } | undefined;
   private bootstrapEntries: Entry[] = [];
   private bootstrapHardState: HardState | undefined;
   private readonly readyWaiters: Array<() => void> = [];
@@ -369,7 +371,9 @@ export class EtcdServer {
   /** Whether a received snapshot's data is a store this member can load (checked before it is saved). */
   private snapshotLoads(m: Message): boolean {
     try {
-      new Store().recover(new TextDecoder().decode(m.snapshot!.data));
+      const parsed = parseStoreSnapshot(new TextDecoder().decode(m.snapshot!.data));
+      // Kept so that installing it (restoreStore) does not parse it again.
+      this.checkedSnapshot = { index: m.snapshot!.metadata.index, term: m.snapshot!.metadata.term, parsed };
       return true;
     } catch (err) {
       this.log.error('refused a snapshot whose data does not load', { from: m.from, index: m.snapshot!.metadata.index, error: (err as Error).message });
@@ -502,7 +506,10 @@ export class EtcdServer {
 
   /** Rebuild the store (and membership) from a snapshot's data. */
   private restoreStore(snap: Snapshot): void {
-    this.store.recover(new TextDecoder().decode(snap.data));
+    const checked = this.checkedSnapshot;
+    this.checkedSnapshot = undefined;
+    if (checked && checked.index === snap.metadata.index && checked.term === snap.metadata.term) this.store.recoverParsed(checked.parsed);
+    else this.store.recover(new TextDecoder().decode(snap.data));
     this.snapshotIndex = snap.metadata.index;
     this.appliedIndex = snap.metadata.index;
     const now = this.now();
