@@ -287,6 +287,14 @@ export class Raft {
   // --- commitment -----------------------------------------------------------
 
   /** Leader: advance commit to what a quorum holds. Returns whether it moved. */
+  /** The application persisted entries (advance()): the leader's own copies now count. */
+  stableAdvanced(): void {
+    if (this.role !== 'leader') return;
+    const self = this.trk.progress.get(this.id);
+    // A new commit index goes out to everyone at once, as after a follower's ack.
+    if (self && self.maybeUpdate(this.raftLog.lastStableIndex()) && this.maybeCommit() && this.role === 'leader') this.bcastAppend();
+  }
+
   private maybeCommit(): boolean {
     const mci = this.trk.committed();
     const moved = this.breakCommitRule ? this.raftLog.unsafeCommitByCount(mci) : this.raftLog.maybeCommit(mci, this.term);
@@ -333,7 +341,7 @@ export class Raft {
     this.trk.resetVotes();
     const last = this.raftLog.lastIndex();
     for (const [id, pr] of this.trk.progress) {
-      pr.match = id === this.id ? last : 0;
+      pr.match = id === this.id ? this.raftLog.lastStableIndex() : 0;
       pr.next = last + 1;
       pr.state = 'probe';
       pr.pendingSnapshot = 0;
@@ -401,11 +409,12 @@ export class Raft {
       this.logger.warn(`${this.id} appending new entries to log would exceed uncommitted entry size limit; dropping proposal`);
       return false;
     }
-    li = this.raftLog.append(es);
-    // The leader's own entries count toward commitment: they are persisted
-    // before any follower can acknowledge them (Ready contract).
-    this.trk.progress.get(this.id)?.maybeUpdate(li);
-    this.maybeCommit();
+    this.raftLog.append(es);
+    // The leader's own entries count toward commitment only once they are on
+    // its disk (stableAdvanced, after the application persisted the Ready).
+    // So the application may send the leader's appends before persisting
+    // them (thesis §10.2.1): a commit always rests on a quorum of durable
+    // copies, whatever the leader's disk has done when it crashes.
     return true;
   }
 
@@ -435,7 +444,7 @@ export class Raft {
     const self = this.trk.progress.get(this.id);
     this.isLearner = self?.isLearner ?? false;
     if (this.role !== 'leader') return;
-    if (self && this.trk.voters.includes(this.id)) self.match = Math.max(self.match, this.raftLog.lastIndex());
+    if (self && this.trk.voters.includes(this.id)) self.match = Math.max(self.match, this.raftLog.lastStableIndex());
     if (this.leadTransferee !== NONE && !this.trk.voters.includes(this.leadTransferee)) this.abortLeaderTransfer();
     // A smaller quorum may commit more: tell everyone. (New members get their
     // first append from the caller's broadcast.)

@@ -12,7 +12,7 @@
 // locally and answers with the result.
 import { randomBytes } from 'node:crypto';
 import type { ConfChange, Entry, HardState, Message, Snapshot } from '../../raft/index.js';
-import { bootstrap, decodeConfChange, isRaftError, MemoryStorage, NONE, RawNode, SeededRandom } from '../../raft/index.js';
+import { bootstrap, decodeConfChange, isRaftError, mayPrecedePersistence, MemoryStorage, NONE, RawNode, SeededRandom } from '../../raft/index.js';
 import type { ApplyResult, Event, ParsedStoreSnapshot, UnixNanos, V2Error, V2Request } from '../../store/index.js';
 import { applyRequest, isV2Error, parseStoreSnapshot, Store } from '../../store/index.js';
 import type { Logger } from '../../common/log.js';
@@ -313,6 +313,13 @@ export class EtcdServer {
   private async handleReady(): Promise<void> {
     const rd = this.node.ready();
     if (rd.softState) this.leadershipChanged(rd.softState.lead, rd.softState.role);
+    for (const m of rd.messages) if (m.type === 'MsgApp') this.counters.sendAppendRequestCnt++;
+    // A leader's appends and heartbeats go out while its own disk is writing:
+    // Raft counts the leader's copy toward commitment only after advance().
+    // Votes and acknowledgements wait until what they promise is durable.
+    const early = rd.messages.filter(mayPrecedePersistence);
+    const afterPersist = early.length === 0 ? rd.messages : rd.messages.filter((m) => !mayPrecedePersistence(m));
+    if (early.length > 0) this.transport.send(early);
     if (rd.snapshot) {
       await this.opts.persistence.saveSnapshot(rd.snapshot);
       this.storage.applySnapshot(rd.snapshot);
@@ -322,8 +329,7 @@ export class EtcdServer {
     if (rd.entries.length > 0 || rd.hardState) await this.opts.persistence.save(rd.hardState, rd.entries, rd.mustSync);
     this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
-    for (const m of rd.messages) if (m.type === 'MsgApp') this.counters.sendAppendRequestCnt++;
-    this.transport.send(rd.messages);
+    this.transport.send(afterPersist);
     for (const e of rd.committedEntries) this.applyEntry(e);
     this.node.advance();
     await this.maybeSnapshot();
