@@ -66,6 +66,8 @@ export interface RaftConfig {
     commitPreviousTermEntries?: boolean;
     /** Treat the leader lease as never expiring (breaks lease reads, see lease.ts). */
     leaseNeverExpires?: boolean;
+    /** Count the leader's own entries toward commitment as soon as they are appended, durable or not. */
+    countUnpersistedLeaderEntries?: boolean;
   };
 }
 
@@ -124,6 +126,7 @@ export class Raft {
   private readonly logger: RaftLogger;
   private readonly breakVoteCheck: boolean;
   private readonly breakCommitRule: boolean;
+  private readonly breakDurableCount: boolean;
 
   constructor(c: RaftConfig) {
     if (c.id === NONE) throw new RaftError('ERR_RAFT_CONFIG', 'cannot use none as id');
@@ -149,6 +152,7 @@ export class Raft {
     this.logger = c.logger ?? silentLogger;
     this.breakVoteCheck = c.unsafeTestingBreak?.grantVotesWithoutLogCheck ?? false;
     this.breakCommitRule = c.unsafeTestingBreak?.commitPreviousTermEntries ?? false;
+    this.breakDurableCount = c.unsafeTestingBreak?.countUnpersistedLeaderEntries ?? false;
     this.readOnly = new ReadOnly(readOnlyOption);
     this.lease = new Lease(c.electionTick, c.unsafeTestingBreak?.leaseNeverExpires ?? false);
     this.trk = new ProgressTracker(maxInflight);
@@ -409,7 +413,8 @@ export class Raft {
       this.logger.warn(`${this.id} appending new entries to log would exceed uncommitted entry size limit; dropping proposal`);
       return false;
     }
-    this.raftLog.append(es);
+    const last = this.raftLog.append(es);
+    if (this.breakDurableCount && this.trk.progress.get(this.id)?.maybeUpdate(last)) this.maybeCommit();
     // The leader's own entries count toward commitment only once they are on
     // its disk (stableAdvanced, after the application persisted the Ready).
     // So the application may send the leader's appends before persisting

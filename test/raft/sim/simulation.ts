@@ -31,7 +31,7 @@ export interface SimOptions {
   livenessSteps?: number;
   trace?: (line: string) => void;
   /** Deliberately broken Raft rules, to show the checker catches them. */
-  breakRule?: 'vote' | 'commit' | 'lease';
+  breakRule?: 'vote' | 'commit' | 'lease' | 'durable';
 }
 
 export interface SimResult {
@@ -253,6 +253,7 @@ export class Simulation {
         grantVotesWithoutLogCheck: this.opts.breakRule === 'vote',
         commitPreviousTermEntries: this.opts.breakRule === 'commit',
         leaseNeverExpires: this.opts.breakRule === 'lease',
+        countUnpersistedLeaderEntries: this.opts.breakRule === 'durable',
       },
     };
   }
