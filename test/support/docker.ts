@@ -75,6 +75,26 @@ export async function dockerAvailable(): Promise<boolean> {
 }
 
 let startedEngine: { pid: number; log: string } | null = null;
+// Once no engine could be had, later tests in this process fail (or skip) at once.
+let engineFailure: Error | null = null;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** SIGTERM, a bounded wait for the exit, then SIGKILL. */
+async function terminate(pid: number, waitMs: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + waitMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
 
 /** Whether this process can use iptables (dockerd needs `--iptables=false` otherwise). */
 async function iptablesWorks(): Promise<boolean> {
@@ -90,37 +110,48 @@ export interface EngineInfo {
   log: string | null;
 }
 
+function engineInfo(): EngineInfo {
+  return { started: startedEngine !== null, pid: startedEngine?.pid ?? null, log: startedEngine?.log ?? null };
+}
+
 /**
  * Makes sure an engine answers. If none does and dockerd is installed, starts
- * it detached (its own session, log to DOCKERD_LOG) and waits for `docker
- * info`, bounded by `waitMs`. Throws, saying what is missing, when no engine
- * can be had. An engine someone else started is used, never stopped.
+ * it detached (its own session, log to DOCKERD_LOG; `--iptables=false` when
+ * iptables does not work here) and waits for `docker info`, bounded by
+ * `waitMs`. Throws, saying what is missing, when no engine can be had. An
+ * engine someone else started is used, never stopped.
  */
 export async function ensureDockerEngine(waitMs = 60_000): Promise<EngineInfo> {
-  if (await dockerAvailable()) return { started: startedEngine !== null, pid: startedEngine?.pid ?? null, log: startedEngine?.log ?? null };
-  if (!DOCKERD) throw new Error(`no Docker engine answers \`${DOCKER} info\` and dockerd is not installed (apt-get install -y docker.io busybox-static)`);
+  if (await dockerAvailable()) return engineInfo();
+  if (engineFailure) throw engineFailure;
+  if (!DOCKERD) {
+    engineFailure = new Error(`no Docker engine answers \`${DOCKER} info\` and dockerd is not installed (apt-get install -y docker.io busybox-static)`);
+    throw engineFailure;
+  }
   const args = (await iptablesWorks()) ? [] : ['--iptables=false'];
+  const command = [DOCKERD, ...args].join(' ');
   const logFd = fs.openSync(DOCKERD_LOG, 'a');
   const child = spawn(DOCKERD, args, { detached: true, stdio: ['ignore', logFd, logFd] });
   fs.closeSync(logFd);
   child.unref();
-  let exited: number | null | undefined;
-  child.on('exit', (code) => (exited = code));
-  child.on('error', () => (exited = -1));
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  child.on('error', () => (exited = true));
   const deadline = Date.now() + waitMs;
   for (;;) {
     if (await dockerAvailable()) break;
     // Another dockerd may have won the race for /var/run/docker.pid: then
     // ours exits and the other one is waited for all the same.
     if (Date.now() > deadline) {
-      if (child.pid && exited === undefined) process.kill(child.pid, 'SIGTERM');
-      const tail = fs.readFileSync(DOCKERD_LOG, 'utf8').split('\n').slice(-15).join('\n');
-      throw new Error(`started ${DOCKERD} ${args.join(' ')} but \`docker info\` did not answer within ${waitMs} ms; its log ${DOCKERD_LOG} ends:\n${tail}`);
+      if (child.pid && !exited) await terminate(child.pid, 30_000);
+      const tail = fs.readFileSync(DOCKERD_LOG, 'utf8').trimEnd().split('\n').slice(-10).join('\n');
+      engineFailure = new Error(`no Docker engine: started \`${command}\` but \`${DOCKER} info\` did not answer within ${waitMs} ms\n(the end of ${DOCKERD_LOG}:)\n${tail}`);
+      throw engineFailure;
     }
     await sleep(100);
   }
-  if (exited === undefined && child.pid) startedEngine = { pid: child.pid, log: DOCKERD_LOG };
-  return { started: startedEngine !== null, pid: startedEngine?.pid ?? null, log: startedEngine?.log ?? null };
+  if (!exited && child.pid) startedEngine = { pid: child.pid, log: DOCKERD_LOG };
+  return engineInfo();
 }
 
 /** Stops the engine only if this process started it (SIGTERM, bounded wait, then SIGKILL). */
@@ -128,19 +159,7 @@ export async function stopDockerEngineWeStarted(waitMs = 30_000): Promise<void> 
   if (!startedEngine) return;
   const { pid } = startedEngine;
   startedEngine = null;
-  const alive = (): boolean => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + waitMs;
-  while (alive() && Date.now() < deadline) await sleep(100);
-  if (alive()) process.kill(pid, 'SIGKILL');
+  await terminate(pid, waitMs);
 }
 
 /**
@@ -154,7 +173,7 @@ export async function requireDocker(t: TestContext): Promise<boolean> {
     return true;
   } catch (e) {
     if (process.env[WITHOUT_DOCKER_ENV] === '1') {
-      t.skip(`Docker is not available and ${WITHOUT_DOCKER_ENV}=1 is set: ${(e as Error).message}`);
+      t.skip(`no Docker engine, and ${WITHOUT_DOCKER_ENV}=1 is set: ${(e as Error).message.split('\n')[0]}`);
       return false;
     }
     throw new Error(`this test needs a Docker engine (set ${WITHOUT_DOCKER_ENV}=1 to skip it where there is none): ${(e as Error).message}`);
@@ -357,6 +376,11 @@ export async function listContainers(opts: { all?: boolean; prefix?: string; lab
 /** Running containers' names, those starting with `prefix` if given. */
 export async function runningContainers(prefix?: string): Promise<string[]> {
   return (await listContainers({ prefix })).map((c) => c.name);
+}
+
+/** Names of the running containers that publish a port on `addr` (as `docker ps` shows `127.0.0.3:80->80/tcp`). */
+export async function containersPublishingOn(addr: string): Promise<string[]> {
+  return (await listContainers()).filter((c) => c.ports.split(', ').some((p) => p.startsWith(`${addr}:`))).map((c) => c.name);
 }
 
 /** Force-removes every container (running or not) whose name starts with `prefix`; returns their names. */
