@@ -254,7 +254,6 @@ export async function cloudinitCommand(argv: string[]): Promise<number> {
     ...(values['first-boot'] ? { forceFirstBoot: true } : {}),
   });
   if (fetchFailure && !report.malformed) report.malformed = fetchFailure;
-  for (const w of report.warnings) log(`warning: ${w}`);
   if (report.error !== undefined) goLog(`Failed to apply ${report.kind === 'ignition' ? 'Ignition config' : 'cloud-config'}: ${report.error}`);
   if (report.notRun.length > 0) {
     const why = offline ? '--no-init' : `no init answers on ${socketPathOf(root)}`;

@@ -267,6 +267,12 @@ export function planIgnition(cfg: Obj, spec: 2 | 3, contents: ReadonlyMap<string
     if (enabled === true || (spec === 2 && bool(unit.enable) === true)) plan.actions.push({ action: 'enable', unit: name, runtime: false });
     else if (enabled === false) plan.actions.push({ action: 'disable', unit: name });
   });
+  // Ignition records enablement as a preset (systemd applies presets on a
+  // first boot); coracle also makes the links now, see machine.ts.
+  if (plan.actions.length > 0) {
+    const lines = plan.actions.map((a) => `${a.action} ${a.action === 'daemon-reload' ? '' : a.unit}\n`).join('');
+    plan.changes.push(fileChange('etc/systemd/system-preset/20-ignition.preset', lines, 0o644));
+  }
   // networkd units (spec 2 only; 3.x writes them as files).
   list(obj(cfg.networkd).units).forEach((u) => {
     const unit = obj(u);

@@ -112,8 +112,12 @@ function emptyReport(kind: UserDataKind): MachineReport {
   return { kind, written: [], actions: [], notRun: [], warnings: [] };
 }
 
-function noteOwners(res: ApplyResult, r: MachineReport): void {
-  for (const o of res.ownersNotSet) r.warnings.push(`owner ${o.owner} not set on /${o.path} (needs root and the user in the root's etc/passwd)`);
+function noteOwners(res: ApplyResult, r: MachineReport, log: (l: string) => void): void {
+  for (const o of res.ownersNotSet) {
+    const w = `owner ${o.owner} not set on /${o.path} (needs root and the user in the root's etc/passwd)`;
+    r.warnings.push(w);
+    log(`warning: ${w}`);
+  }
 }
 
 /** Writes changes, printing each note once the changes before it are written. */
@@ -124,7 +128,7 @@ function writeChanges(root: string, changes: Change[], notes: { at: number; mess
     if (at > start) {
       const res = applyToRoot(root, { changes: changes.slice(start, at) });
       r.written.push(...res.written);
-      noteOwners(res, r);
+      noteOwners(res, r, log);
       if (res.error) {
         r.error = res.error;
         return false;
@@ -337,7 +341,7 @@ async function applyIgnitionConfig(root: string, text: string, o: ApplyConfigOpt
   }
   const res = applyToRoot(root, { changes: plan.changes });
   r.written.push(...res.written);
-  noteOwners(res, r);
+  noteOwners(res, r, log);
   for (const n of plan.notes) log(n);
   if (res.error) {
     r.error = `Ignition failed: ${res.error}`;
@@ -345,27 +349,34 @@ async function applyIgnitionConfig(root: string, text: string, o: ApplyConfigOpt
   }
   // Enabling: through the init when one runs, else as links on disk (what
   // systemctl --root would do before the first boot starts default.target).
+  // A unit the root does not have stays in the preset only, as on Container
+  // Linux, where a preset for a missing unit did nothing.
   const live = socket !== null && (await initAnswers(socket));
   for (const a of plan.actions) {
     if (a.action !== 'enable' && a.action !== 'disable') continue;
+    let problem: string | undefined;
     if (live) {
       const resp = await new InitClient(socket).request<{ message?: string }>('POST', unitPath(a.unit, a.action));
-      if (resp.status !== 200) {
-        r.error = `Ignition failed: systemd.units: ${a.action} ${a.unit}: ${resp.body.message ?? `HTTP ${resp.status}`}`;
-        return r;
-      }
+      if (resp.status !== 200) problem = resp.body.message ?? `HTTP ${resp.status}`;
     } else if (a.action === 'enable') {
       const e = enableOffline(root, a.unit, false);
-      if (!e.ok) {
-        r.error = `Ignition failed: systemd.units: enable ${a.unit}: ${e.error}`;
-        return r;
-      }
+      if (!e.ok) problem = e.error;
     } else {
       const p = planDisable(readUnitView(root), { machineId: '', bootId: '', hostname: '', userName: 'root', uid: 0, groupName: 'root', gid: 0, home: '/root', shell: '/bin/sh' }, a.unit);
       if (p.ok) for (const c of p.changes) if (c.type === 'unlink') fs.rmSync(c.path, { force: true });
     }
+    if (problem !== undefined) {
+      const w = `systemd.units: ${a.action} ${a.unit}: ${problem}`;
+      r.warnings.push(w);
+      log(`warning: ${w}`);
+      continue;
+    }
     log(`${a.action === 'enable' ? 'enabled' : 'disabled'} unit ${a.unit}`);
     r.actions.push({ action: a.action, unit: a.unit, result: a.action === 'enable' ? 'enabled' : 'disabled' });
+  }
+  if (live && plan.changes.some((c) => c.path.startsWith('etc/systemd/'))) {
+    await new InitClient(socket).request('POST', '/v1/daemon-reload');
+    r.actions.push({ action: 'daemon-reload', result: 'done' });
   }
   fs.rmSync(path.join(root, FIRST_BOOT_MARKER), { force: true });
   log(`Ignition finished; removed the first-boot marker ${FIRST_BOOT_MARKER}`);
