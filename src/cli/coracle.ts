@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
 import { cloudinitCommand } from './cloudinit.js';
+import { ctCommand } from './ct.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
 import { journalctlCommand } from './journalctl.js';
@@ -46,6 +47,11 @@ const subcommands: Subcommand[] = [
     name: 'cloudinit',
     summary: 'validate and apply cloud-config, scripts and Ignition to a machine root (coreos-cloudinit)',
     run: cloudinitCommand,
+  },
+  {
+    name: 'ct',
+    summary: 'transpile a Container Linux Config (YAML) into Ignition JSON, as CoreOS ct did',
+    run: ctCommand,
   },
   {
     name: 'bench',
