@@ -257,10 +257,19 @@ export function isGoDuration(s: string): boolean {
 
 function validate(root: D | undefined, rep: Reporter): void {
   if (!root || root.t !== 'struct') return;
+  const shapeOf = (k: string): Shape => (CLC as Extract<Shape, { k: 'struct' }>).fields[k]!;
+  // Go's validator goes through Config's fields in order; inside each it
+  // recurses into fields before it lists a struct's own unused keys.
   const version = field(root, 'version');
   if (version && nval(version) !== 0) rep.at('error', 'Invalid version. Only version 0 is supported', version.node);
+  unknownKeys(field(root, 'ignition'), shapeOf('ignition'), rep);
 
-  for (const f of items(path(root, 'storage', 'files'))) {
+  const storage = field(root, 'storage');
+  const storageShape = shapeOf('storage') as Extract<Shape, { k: 'struct' }>;
+  const fileShape = (storageShape.fields.files as Extract<Shape, { k: 'list' }>).of;
+  const dirShape = (storageShape.fields.directories as Extract<Shape, { k: 'list' }>).of;
+  for (const key of ['disks', 'raid', 'filesystems']) unknownKeys(field(storage, key), storageShape.fields[key]!, rep);
+  for (const f of items(field(storage, 'files'))) {
     if (f.t !== 'struct') continue;
     const contents = field(f, 'contents');
     const n = [sval(path(contents, 'remote', 'url')), sval(field(contents, 'inline')), sval(field(contents, 'local'))].filter((x) => x !== undefined && x !== '').length;
@@ -269,10 +278,15 @@ function validate(root: D | undefined, rep: Reporter): void {
       else rep.at('warning', 'mode unspecified for file, defaulting to 0644', f.node);
     }
     if (n > 1) rep.at('error', 'only one of the following can be set: local, inline, remote.url', contents?.node);
+    unknownKeys(f, fileShape, rep);
   }
-  for (const d of items(path(root, 'storage', 'directories'))) {
+  for (const d of items(field(storage, 'directories'))) {
     if (d.t === 'struct' && field(d, 'mode') === undefined) rep.at('warning', 'mode unspecified for directory, defaulting to 0755', d.node);
+    unknownKeys(d, dirShape, rep);
   }
+  unknownKeys(field(storage, 'links'), storageShape.fields.links!, rep);
+  ownUnknown(storage, storageShape, rep);
+  for (const k of ['systemd', 'networkd', 'passwd']) unknownKeys(field(root, k), shapeOf(k), rep);
 
   const etcd = field(root, 'etcd');
   const ev = field(etcd, 'version');
@@ -284,6 +298,7 @@ function validate(root: D | undefined, rep: Reporter): void {
       rep.at('warning', 'Etcd minor version specified is too new, only options available in the previous minor version will be accepted', ev.node);
     } else if (v.major > 3) rep.at('error', 'Etcd version is not valid (too new)', ev.node);
   }
+  unknownKeys(etcd, shapeOf('etcd'), rep);
 
   const flannel = field(root, 'flannel');
   if (flannel) {
@@ -308,6 +323,7 @@ function validate(root: D | undefined, rep: Reporter): void {
       rep.at('error', 'flannel network config cannot be provided if kube_subnet_mgr is set', flannel.node);
     }
   }
+  unknownKeys(flannel, shapeOf('flannel'), rep);
 
   const update = field(root, 'update');
   if (update) {
@@ -316,6 +332,8 @@ function validate(root: D | undefined, rep: Reporter): void {
       rep.at('warning', 'unknown update group', update.node);
     }
   }
+  unknownKeys(update, shapeOf('update'), rep);
+  unknownKeys(field(root, 'docker'), shapeOf('docker'), rep);
 
   const lsm = field(root, 'locksmith');
   if (lsm) {
@@ -335,24 +353,30 @@ function validate(root: D | undefined, rep: Reporter): void {
         else if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) rep.at('error', "couldn't parse window start", field(lsm, 'window_start')?.node);
       }
       if (length !== '' && !isGoDuration(length)) rep.at('error', "couldn't parse window length", field(lsm, 'window_length')?.node);
+      unknownKeys(lsm, shapeOf('locksmith'), rep);
     }
   }
+  ownUnknown(root, CLC, rep);
+}
 
-  // Unused keys, everywhere, with a hint for a case-only typo.
-  const walk = (d: D | undefined, shape: Shape): void => {
-    if (!d) return;
-    if (d.t === 'list' && shape.k === 'list') d.items.forEach((x) => walk(x, shape.of));
-    if (d.t !== 'struct') return;
-    const fields = shape.k === 'struct' ? shape.fields : undefined;
-    if (fields) for (const [k, s] of Object.entries(fields)) walk(d.f[k], s);
-    for (const u of d.unknown) {
-      rep.entries.push({ kind: 'warning', message: `Config has unrecognized key: ${u.key}`, line: u.line, column: u.col });
-      const known = fields ? Object.keys(fields) : d.keys.map((k) => k.key);
-      const typo = known.find((k) => k.toLowerCase() === u.key.toLowerCase());
-      if (typo) rep.entries.push({ kind: 'info', message: `Did you mean ${typo} instead of ${u.key}`, line: u.line, column: u.col });
-    }
-  };
-  walk(root, CLC);
+/** Unused keys of a struct itself, with a hint for a case-only typo. */
+function ownUnknown(d: D | undefined, shape: Shape, rep: Reporter): void {
+  if (!d || d.t !== 'struct') return;
+  const known = shape.k === 'struct' ? Object.keys(shape.fields) : d.keys.map((k) => k.key);
+  for (const u of d.unknown) {
+    rep.entries.push({ kind: 'warning', message: `Config has unrecognized key: ${u.key}`, line: u.line, column: u.col });
+    const typo = known.find((k) => k.toLowerCase() === u.key.toLowerCase());
+    if (typo) rep.entries.push({ kind: 'info', message: `Did you mean ${typo} instead of ${u.key}`, line: u.line, column: u.col });
+  }
+}
+
+/** Unused keys of a subtree: fields first, then the struct's own. */
+function unknownKeys(d: D | undefined, shape: Shape, rep: Reporter): void {
+  if (!d) return;
+  if (d.t === 'list' && shape.k === 'list') d.items.forEach((x) => unknownKeys(x, shape.of, rep));
+  if (d.t !== 'struct') return;
+  if (shape.k === 'struct') for (const [k, s] of Object.entries(shape.fields)) unknownKeys(d.f[k], s, rep);
+  ownUnknown(d, shape, rep);
 }
 
 // ---------------------------------------------------------------------------
