@@ -338,3 +338,21 @@ test('--from-url fetches the user-data over http; --from-configdrive reads user_
   assert.equal(fs.readFileSync(path.join(root, 'run/systemd/system/etcd2.service.d/20-cloudinit.conf'), 'utf8'), '[Service]\nEnvironment="ETCD_ADVERTISE_CLIENT_URLS=http://10.1.2.3:2379"\n');
   assert.equal(fs.readFileSync(path.join(root, 'home/core/.ssh/authorized_keys.d/coreos-cloudinit'), 'utf8'), 'ssh-ed25519 AAAADRIVE drive@test\n');
 });
+
+test('the sakura seed prepared offline: every file written, its three commands listed in order as not run', () => {
+  const root = tempRoot();
+  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\ncore:x:500:500:CoreOS Admin:/home/core:/bin/bash\n');
+  fs.writeFileSync(path.join(root, 'etc/shadow'), 'root:*:16000:0:99999:7:::\ncore:*:16000:0:99999:7:::\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\ncore:x:500:\n');
+  // (Its timezone.service runs "ln -sf … /etc/localtime" on the host, so it is
+  // never started by a test.)
+  const r = coracle('cloudinit', '--root', root, '--no-init', '--output', 'json', '--from-file', path.join(SEEDS, 'sakura-cloud-config.yml'));
+  assert.equal(r.code, 0, r.err);
+  const rep = JSON.parse(r.out) as { notRun: string[]; written: string[] };
+  assert.deepEqual(rep.notRun, ['restart coreos-setup-environment.service', 'restart systemd-networkd.service', 'start timezone.service']);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/hostname'), 'utf8'), 'web01\n');
+  assert.match(fs.readFileSync(path.join(root, 'etc/shadow'), 'utf8'), /^core:\$6\$rounds=4096\$saltsalt\$3MEa[^:]*:\d+:0:99999:7:::$/m);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/systemd/network/10-static.network'), 'utf8'), '[Match]\nName=e*\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\nDNS=192.0.2.3\nDNS=192.0.2.4\n');
+  assert.match(fs.readFileSync(path.join(root, 'etc/systemd/system/timezone.service'), 'utf8'), /^\[Unit\]\nDescription=timezone\n/);
+});
