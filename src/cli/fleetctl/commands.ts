@@ -3,7 +3,7 @@
 
 import net from 'node:net';
 import type { ApiUnit } from '../../fleet/api/schema.js';
-import { serializeUnit } from '../../fleet/registry/unitfile.js';
+import { serializeUnit } from '../../fleet/registry/index.js';
 import { toUnitOptions } from '../../fleet/api/validate.js';
 import { UnitNotFoundError } from './client.js';
 import { goList, logLine, type Ctx } from './context.js';

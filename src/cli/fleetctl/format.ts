@@ -2,7 +2,7 @@
 // three list tables (rows joined by tabs, then aligned by the tabwriter), and
 // the field lists with fleetctl's validation messages.
 
-import { sha1Hex, serializeUnit, unitDescription } from '../../fleet/registry/unitfile.js';
+import { sha1Hex, serializeUnit, unitDescription } from '../../fleet/registry/index.js';
 import type { ApiMachine, ApiUnit, ApiUnitState } from '../../fleet/api/schema.js';
 import { isGlobalUnit, toUnitOptions } from '../../fleet/api/validate.js';
 import { tabwrite } from './tabwriter.js';

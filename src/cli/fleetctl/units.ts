@@ -6,9 +6,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiUnit } from '../../fleet/api/schema.js';
-import { deserializeUnit, serializeUnit, sha1Hex, type UnitOption } from '../../fleet/registry/unitfile.js';
-import { isInstance, requirementsOf, toApiOptions, toUnitOptions, unitNameInfo, validateName, validateOptions } from '../../fleet/api/validate.js';
-import { goQuote } from '../../fleet/api/validate.js';
+import { deserializeUnit, serializeUnit, sha1Hex, unitNameInfo, type UnitOption } from '../../fleet/registry/index.js';
+import { toApiOptions, toUnitOptions, unrecognizedRequirements, validateName, validateOptions } from '../../fleet/api/validate.js';
 import { logLine, type Ctx } from './context.js';
 import { checkUnitState, JobState } from './wait.js';
 
@@ -97,8 +96,8 @@ function isLocalUnitDifferent(ctx: Ctx, file: string, su: ApiUnit): boolean {
     if (!(e instanceof UnitLoadError)) throw e;
   }
   const info = unitNameInfo(goBase(file));
-  if (info === null) throw new UnitLoadError(`error extracting information from unit name ${file}`);
-  if (!isInstance(info)) throw new UnitLoadError(`error Unit ${file} does not seem to be a template unit`);
+  if (info === undefined) throw new UnitLoadError(`error extracting information from unit name ${file}`);
+  if (info.instance === '') throw new UnitLoadError(`error Unit ${file} does not seem to be a template unit`);
   const templFile = path.posix.join(goDir(file), info.template);
   const same = matchLocalFileAndUnit(ctx, templFile, su);
   if (!same && !replace) ctx.err(`WARNING: Unit ${su.name} in registry differs from local template unit file ${file}. Add --replace to override.`);
@@ -156,8 +155,8 @@ async function unitFileFor(ctx: Ctx, file: string): Promise<UnitOption[]> {
     }
   }
   const info = unitNameInfo(name);
-  if (info === null) throw new Error(`error extracting information from unit name ${name}`);
-  if (!isInstance(info)) throw new Error(`unable to find Unit(${name}) in Registry or on filesystem`);
+  if (info === undefined) throw new Error(`error extracting information from unit name ${name}`);
+  if (info.instance === '') throw new Error(`unable to find Unit(${name}) in Registry or on filesystem`);
   try {
     let tmpl: ApiUnit | null;
     try {
@@ -191,8 +190,8 @@ async function createUnit(ctx: Ctx, name: string, options: UnitOption[]): Promis
   if (badName !== null) throw new Error(badName);
   const badOptions = validateOptions(options);
   if (badOptions !== null) throw new Error(badOptions);
-  const unknown = requirementsOf(options).unrecognized[0];
-  if (unknown !== undefined) ctx.io.err(logLine('WARN', 'fleetctl.go:674', `Unit ${name}: unrecognized requirement in [X-Fleet] section: ${goQuote(unknown)}`));
+  const unknown = unrecognizedRequirements(options)[0];
+  if (unknown !== undefined) ctx.io.err(logLine('WARN', 'fleetctl.go:674', `Unit ${name}: unrecognized requirement in [X-Fleet] section: ${JSON.stringify(unknown)}`));
   try {
     await ctx.client.createUnit({ name, options: toApiOptions(options) });
   } catch (e) {

@@ -100,13 +100,28 @@ export function encodePageToken(t: PageToken): string {
   return b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
-/** Decodes a token the way Go's base64.URLEncoding + binary.Read do; throws with Go's message on bad input. */
+/**
+ * Decodes a token the way Go's base64.URLEncoding + binary.Read do; throws
+ * with Go's messages (`illegal base64 data at input byte N`, `unexpected EOF`).
+ */
 export function decodePageToken(value: string): PageToken {
-  if (!/^[A-Za-z0-9_-]*={0,2}$/.test(value) || value.length % 4 !== 0) {
-    const bad = value.search(/[^A-Za-z0-9_-]/);
-    throw new Error(`illegal base64 data at input byte ${bad >= 0 && value.length % 4 === 0 ? bad : Math.max(0, value.length - (value.length % 4 || 4))}`);
+  const alphabet = /[A-Za-z0-9_-]/;
+  let i = 0;
+  for (; i < value.length; i++) {
+    const ch = value[i]!;
+    if (alphabet.test(ch)) continue;
+    if (ch === '=' && i % 4 >= 2) break;
+    throw new Error(`illegal base64 data at input byte ${i}`);
   }
-  const b = Buffer.from(value.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  // Padding must complete the last quantum and end the input.
+  if (i < value.length) {
+    const pad = value.slice(i);
+    const need = 4 - (i % 4);
+    if (!/^=+$/.test(pad) || pad.length !== need) throw new Error(`illegal base64 data at input byte ${Math.min(value.length, i + (/^=+/.exec(pad)?.[0].length ?? 0))}`);
+  } else if (value.length % 4 !== 0) {
+    throw new Error(`illegal base64 data at input byte ${value.length - (value.length % 4 === 1 ? 1 : 0)}`);
+  }
+  const b = Buffer.from(value.slice(0, i).replace(/-/g, '+').replace(/_/g, '/'), 'base64');
   if (b.length === 0) throw new Error('EOF');
   if (b.length < 4) throw new Error('unexpected EOF');
   return { limit: b.readUInt16LE(0), page: b.readUInt16LE(2) };
