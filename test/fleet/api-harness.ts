@@ -5,10 +5,10 @@
 // engine and agents would.
 
 import fs from 'node:fs';
-import type http from 'node:http';
 import path from 'node:path';
 import { EtcdClient } from '../../src/client/index.js';
-import { createFleetApiServer } from '../../src/fleet/api/index.js';
+import http from 'node:http';
+import { createFleetApiHandler } from '../../src/fleet/api/index.js';
 import { Registry, parseFleetUnit, type JobState } from '../../src/fleet/registry/index.js';
 import { startCluster, tempDir, type MemberProcess } from '../etcd/members.js';
 
@@ -27,6 +27,8 @@ export interface FleetApi {
   stop(): Promise<void>;
   /** Removes every fleet key (between tests). */
   reset(): Promise<void>;
+  /** Stops the etcd member (the API stays up). */
+  stopEtcd(): Promise<void>;
 }
 
 function listen(server: http.Server, target: { path: string } | { host: string; port: number }): Promise<void> {
@@ -57,8 +59,10 @@ export async function startFleetApi(addr: string, opts: { tokenLimit?: number } 
     const root = path.join(dir, 'root');
     fs.mkdirSync(path.join(root, 'run'), { recursive: true });
     const socket = path.join(root, 'run/fleet.sock');
-    const unixServer = createFleetApiServer({ registry: reg, tokenLimit: opts.tokenLimit ?? 100, version: '1.0.0' });
-    const tcpServer = createFleetApiServer({ registry: reg, tokenLimit: opts.tokenLimit ?? 100, version: '1.0.0' });
+    // One handler behind both listeners, as fleetd serves it (shared /metrics).
+    const handler = createFleetApiHandler({ registry: reg, tokenLimit: opts.tokenLimit ?? 100, version: '1.0.0' });
+    const unixServer = http.createServer(handler);
+    const tcpServer = http.createServer(handler);
     servers.push(unixServer, tcpServer);
     await listen(unixServer, { path: socket });
     await listen(tcpServer, { host: addr, port: API_PORT });
@@ -73,6 +77,10 @@ export async function startFleetApi(addr: string, opts: { tokenLimit?: number } 
       client: c,
       reg,
       stop,
+      stopEtcd: async () => {
+        for (const m of members) await m.stop();
+        members = [];
+      },
       reset: async () => {
         await c.keys.delete('/_coreos.com/fleet', { recursive: true }).catch(() => undefined);
       },

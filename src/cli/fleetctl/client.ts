@@ -17,6 +17,8 @@ export interface FleetClient {
   setUnitTargetState(name: string, target: string): Promise<void>;
   /** Throws UnitNotFoundError when the unit does not exist. */
   destroyUnit(name: string): Promise<void>;
+  /** coracle: where the machine's fleet agent answers status/journal requests, or null. */
+  agentURL(machineID: string): Promise<string | null>;
 }
 
 /** fleet's client.IsErrorUnitNotFound: a 404 from the API, "job does not exist" from the registry. */

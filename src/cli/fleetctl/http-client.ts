@@ -67,9 +67,9 @@ export class HttpFleetClient implements FleetClient {
     return this.target.kind === 'unix' ? `http://domain-sock/fleet/v1/${path}` : `${this.target.origin}${this.target.basePath}/fleet/v1/${path}`;
   }
 
-  private request(method: string, path: string, body?: string): Promise<Reply> {
+  private request(method: string, path: string, body?: string, rawPath?: string): Promise<Reply> {
     const t = this.target;
-    const url = this.url(path);
+    const url = rawPath === undefined ? this.url(path) : `http://${t.kind === 'unix' ? 'domain-sock' : t.origin.slice(7)}${rawPath}`;
     const goMethod = method[0] + method.slice(1).toLowerCase();
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'User-Agent': 'google-api-go-client/0.5', 'Accept-Encoding': 'identity' };
@@ -79,8 +79,8 @@ export class HttpFleetClient implements FleetClient {
       }
       const opts: http.RequestOptions =
         t.kind === 'unix'
-          ? { socketPath: t.path, path: `/fleet/v1/${path}`, method, headers: { ...headers, Host: 'domain-sock' }, agent: this.agent }
-          : { host: t.host, port: t.port, path: `${t.basePath}/fleet/v1/${path}`, method, headers, agent: this.agent };
+          ? { socketPath: t.path, path: rawPath ?? `/fleet/v1/${path}`, method, headers: { ...headers, Host: 'domain-sock' }, agent: this.agent }
+          : { host: t.host, port: t.port, path: rawPath ?? `${t.basePath}/fleet/v1/${path}`, method, headers, agent: this.agent };
       const req = http.request(opts, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
@@ -180,6 +180,17 @@ export class HttpFleetClient implements FleetClient {
       if (e instanceof GoogleApiError && e.code === 404) throw new UnitNotFoundError(e.message);
       throw e;
     }
+  }
+
+  /** coracle's extension route (outside /fleet/v1): `{"url":"http://ip:port"}`, 404 when the machine has none. */
+  async agentURL(machineID: string): Promise<string | null> {
+    const t = this.target;
+    const p = `/coracle/v1/machines/${goQueryEscape(machineID)}/agent`;
+    const r = await this.request('GET', '', undefined, t.kind === 'unix' ? p : `${t.basePath}${p}`);
+    if (r.status === 404) return null;
+    this.check(r);
+    const url = (JSON.parse(r.body) as { url?: unknown }).url;
+    return typeof url === 'string' ? url : null;
   }
 
   close(): void {

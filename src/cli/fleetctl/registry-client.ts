@@ -68,6 +68,10 @@ class RegistryFleetClient implements FleetClient {
     }
   }
 
+  async agentURL(machineID: string): Promise<string | null> {
+    return (await this.reg.agentEndpoint(machineID)) ?? null;
+  }
+
   close(): void {
     this.etcd.close();
   }

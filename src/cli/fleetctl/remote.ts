@@ -1,19 +1,19 @@
-// `status` and `journal` without SSH: fleetctl ran `systemctl status -l X` /
-// `journalctl --unit X …` on the unit's machine over SSH (or locally when the
-// machine is this one). coracle runs them locally through the machine root
-// when the unit's machine is the root's own (`etc/machine-id`), and otherwise
-// asks that machine's fleetd agent over HTTP at its public IP.
+// `status` and `journal` without SSH. fleetctl ran `systemctl status -l X` /
+// `journalctl --unit X …` on the unit's machine over SSH, or locally when the
+// machine was this one. coracle's fleetctl runs coracle's own systemctl /
+// journalctl: on the local root when the unit's machine is the root's own
+// (`etc/machine-id`), and otherwise against the owning machine's fleet agent
+// (its URL from the registry), which serves the init's unit and journal
+// reads. A private socket in a temp dir stands in for that machine's init
+// socket, so the output is exactly what systemctl/journalctl print there.
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Ctx } from './context.js';
-import { goQueryEscape } from './http-client.js';
-
-/** The port of fleetd's agent endpoint on each machine's public IP (see src/fleet). */
-export const AGENT_PORT = Number(process.env.CORACLE_FLEET_AGENT_PORT ?? 49154);
 
 const CORACLE_BIN = fileURLToPath(new URL('../../../../bin/coracle.js', import.meta.url));
 
@@ -27,21 +27,22 @@ export interface RemoteCommand {
 
 function localMachineID(root: string | undefined): string | null {
   try {
-    return readFileSync(path.join(root ?? '/', 'etc/machine-id'), 'utf8').trim();
+    return fs.readFileSync(path.join(root ?? '/', 'etc/machine-id'), 'utf8').trim();
   } catch {
     return null;
   }
 }
 
-/** Runs the command in coracle's systemctl/journalctl against the local root; resolves to the exit code. */
-function runLocal(ctx: Ctx, c: RemoteCommand): Promise<number> {
-  const root = ctx.root ?? '/';
-  const argv =
-    c.kind === 'status'
-      ? ['systemctl', '--root', root, 'status', '-l', c.unit]
-      : ['journalctl', '--root', root, '--unit', c.unit, '--no-pager', '-n', String(c.lines ?? 10), '--output', c.output ?? 'short', ...(c.follow === true ? ['-f'] : [])];
+function argvFor(root: string, c: RemoteCommand): string[] {
+  return c.kind === 'status'
+    ? ['systemctl', '--root', root, 'status', '-l', c.unit]
+    : ['journalctl', '--root', root, '--unit', c.unit, '--no-pager', '-n', String(c.lines ?? 10), '--output', c.output ?? 'short', ...(c.follow === true ? ['-f'] : [])];
+}
+
+/** Runs coracle's systemctl/journalctl on a root; output passes through; resolves to the exit code. */
+function runCoracle(ctx: Ctx, root: string, c: RemoteCommand): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CORACLE_BIN, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: ctx.env });
+    const child = spawn(process.execPath, [CORACLE_BIN, ...argvFor(root, c)], { stdio: ['ignore', 'pipe', 'pipe'], env: ctx.env });
     child.stdout.on('data', (d: Buffer) => ctx.io.out(d.toString()));
     child.stderr.on('data', (d: Buffer) => ctx.io.err(d.toString()));
     child.on('error', (e) => {
@@ -52,42 +53,64 @@ function runLocal(ctx: Ctx, c: RemoteCommand): Promise<number> {
   });
 }
 
-/** Asks the owning machine's agent; the body streams to stdout, the exit code comes in X-Exit-Code. */
-function runRemote(ctx: Ctx, ip: string, c: RemoteCommand): Promise<number> {
-  const q =
-    c.kind === 'status'
-      ? ''
-      : `?lines=${c.lines ?? 10}&output=${goQueryEscape(c.output ?? 'short')}&follow=${c.follow === true ? 'true' : 'false'}`;
-  const p = `/coracle/v1/units/${goQueryEscape(c.unit)}/${c.kind}${q}`;
-  return new Promise((resolve) => {
-    const req = http.get({ host: ip, port: AGENT_PORT, path: p }, (res) => {
-      res.on('data', (d: Buffer) => ctx.io.out(d.toString()));
-      res.on('end', () => {
-        const code = Number(res.headers['x-exit-code'] ?? (res.statusCode === 200 ? 0 : 1));
-        resolve(Number.isInteger(code) ? code : 1);
-      });
-      res.on('error', () => resolve(-1));
-    });
-    req.on('error', (e) => {
-      ctx.err(`Unable to reach the fleet agent on ${ip}:${AGENT_PORT}: ${e.message}`);
-      resolve(-1);
-    });
-  });
+/** Maps the init API reads systemctl status / journalctl make onto the agent's routes. */
+function agentPathFor(initPath: string): string | null {
+  const u = new URL(initPath, 'http://init');
+  const unit = /^\/v1\/units\/([^/]+)$/.exec(u.pathname);
+  if (unit !== null) return `/fleet-agent/v1/units/${unit[1]}`;
+  if (u.pathname === '/v1/journal') return `/fleet-agent/v1/journal${u.search}`;
+  return null;
 }
 
-/** fleetctl's runCommand: local when the machine is this root's, else through the owning machine. */
-export async function runOnMachine(ctx: Ctx, machineID: string, c: RemoteCommand): Promise<number> {
-  if (machineID !== '' && machineID === localMachineID(ctx.root)) return runLocal(ctx, c);
-  let ms;
+/** Serves a stand-in init socket that forwards to the agent, runs the command on it, and cleans up. */
+async function runViaAgent(ctx: Ctx, agentURL: string, c: RemoteCommand): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coracle-fleetctl-'));
+  const sock = path.join(dir, 'run/coracle/init.sock');
+  fs.mkdirSync(path.dirname(sock), { recursive: true });
+  const base = new URL(agentURL);
+  const server = http.createServer((req, res) => {
+    const target = req.method === 'GET' ? agentPathFor(req.url ?? '/') : null;
+    if (target === null) {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'not-found', message: `not available through the fleet agent: ${req.method} ${req.url}` }));
+      return;
+    }
+    const up = http.get({ host: base.hostname, port: base.port || 80, path: target }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', (e) => {
+      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: 'agent-unreachable', message: `cannot reach the fleet agent at ${agentURL}: ${e.message}` }));
+    });
+    res.on('close', () => up.destroy());
+  });
   try {
-    ms = (await ctx.client.machines()).find((m) => m.id === machineID);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(sock, () => resolve());
+    });
+    return await runCoracle(ctx, dir, c);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** fleetctl's runCommand: on this root when the machine is this root's, else through the owning machine's agent. */
+export async function runOnMachine(ctx: Ctx, machineID: string, c: RemoteCommand): Promise<number> {
+  if (machineID !== '' && machineID === localMachineID(ctx.root)) return runCoracle(ctx, ctx.root ?? '/', c);
+  let url: string | null;
+  try {
+    url = await ctx.client.agentURL(machineID);
   } catch (e) {
     ctx.err(`Error getting machine IP: ${(e as Error).message}`);
     return -1;
   }
-  if (ms === undefined) {
-    ctx.err('Error getting machine IP: <nil>');
+  if (url === null) {
+    ctx.err(`Unable to reach machine ${machineID}: it publishes no fleet agent endpoint (is its fleetd running?)`);
     return -1;
   }
-  return runRemote(ctx, ms.publicIP, c);
+  return runViaAgent(ctx, url, c);
 }

@@ -14,6 +14,13 @@ function syntaxError(text: string): DecodeError {
   if (t === '') return new DecodeError('EOF');
   const c = t[0]!;
   if (!/[[{"\-0-9tfn]/.test(c)) return new DecodeError(`invalid character '${c}' looking for beginning of value`);
+  const literal = c === 't' ? 'true' : c === 'f' ? 'false' : c === 'n' ? 'null' : undefined;
+  if (literal !== undefined) {
+    for (let i = 1; i < literal.length; i++) {
+      if (i >= t.length) return new DecodeError('unexpected EOF');
+      if (t[i] !== literal[i]) return new DecodeError(`invalid character '${t[i]}' in literal ${literal} (expecting '${literal[i]}')`);
+    }
+  }
   return new DecodeError('unexpected EOF');
 }
 

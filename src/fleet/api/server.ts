@@ -44,6 +44,14 @@ export function goJson(v: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/** A page entity: the items and the next token, each left out when empty (omitempty). */
+function pageBody(key: string, items: unknown[], next: string | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (items.length > 0) out[key] = items;
+  if (next !== undefined) out.nextPageToken = next;
+  return out;
+}
+
 /** A failure that becomes fleet's error JSON. */
 class ApiError extends Error {
   constructor(
@@ -156,7 +164,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
       const tok = page(url);
       const all = await guard('fetching page of Units', () => listUnits(reg));
       const p = pageOf(all, tok);
-      send(res, 200, { units: p.items.map(encodeUnit), ...(p.next !== undefined ? { nextPageToken: p.next } : {}) });
+      send(res, 200, pageBody('units', p.items.map(encodeUnit), p.next));
       return;
     }
     switch (req.method) {
@@ -253,7 +261,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
         (s) => (machineID === '' || s.machineID === machineID) && (unitName === '' || s.name === unitName),
       );
       const p = pageOf(all, tok);
-      send(res, 200, { states: p.items.map((s) => encodeUnitState(stateToApi(s))), ...(p.next !== undefined ? { nextPageToken: p.next } : {}) });
+      send(res, 200, pageBody('states', p.items.map((s) => encodeUnitState(stateToApi(s))), p.next));
       return;
     }
     const states = await guard(`fetching UnitState(${item})`, () => reg.unitStatesOf(item));
@@ -269,7 +277,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
       const tok = page(url);
       const all = await guard('fetching page of Machines', () => reg.machines());
       const p = pageOf(all, tok);
-      send(res, 200, { machines: p.items.map((m) => encodeMachine(machineToApi(m))), ...(p.next !== undefined ? { nextPageToken: p.next } : {}) });
+      send(res, 200, pageBody('machines', p.items.map((m) => encodeMachine(machineToApi(m))), p.next));
       return;
     }
     if (req.method !== 'PATCH') throw new ApiError(405, 'only GET and PATCH supported against this resource');
@@ -313,6 +321,15 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
       );
       send(res, ok ? 200 : 503, { health: ok ? 'true' : 'false' });
       return 'health';
+    }
+    const agent = /^\/coracle\/v1\/machines\/([^/]+)\/agent$/.exec(p);
+    if (agent !== null) {
+      // coracle: where a machine's fleet agent serves status and journal (fleetctl's replacement for SSH).
+      if (req.method !== 'GET') throw new ApiError(405, 'only GET supported against this resource');
+      const url_ = await guard('fetching agent endpoint', () => reg.agentEndpoint(agent[1]!));
+      if (url_ === undefined) throw new ApiError(404, 'machine has no fleet agent endpoint');
+      send(res, 200, { url: url_ });
+      return 'agent';
     }
     for (const prefix of PREFIXES) {
       if (p === prefix) throw new ApiError(405, '');
