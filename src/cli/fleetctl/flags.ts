@@ -11,6 +11,8 @@ export interface FlagDef {
   /** The default as Go prints it ("" / "0" / "false" are zero values). */
   def: string;
   usage: string;
+  /** Left out of the usage text (coracle's additions, so fleetctl's help stays as it was). */
+  hidden?: boolean;
 }
 
 export type FlagValues = Map<string, string | number | boolean>;
@@ -125,7 +127,7 @@ export function stripFlags(argv: readonly string[], boolFlags: ReadonlySet<strin
 
 /** pflag's FlagUsages: sorted by name, usage column aligned, non-zero defaults shown. */
 export function flagUsages(defs: readonly FlagDef[]): string {
-  const sorted = [...defs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = defs.filter((d) => d.hidden !== true).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const typeName: Record<FlagKind, string> = { bool: '', string: 'string', int: 'int', float: 'float' };
   const lines = sorted.map((d) => {
     let head = `      --${d.name}`;

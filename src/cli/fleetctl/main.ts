@@ -35,7 +35,8 @@ export const globalFlags: FlagDef[] = [
   g('etcd-keyfile', 'string', '', 'DEPRECATED: do not use this flag.'),
   g('etcd-certfile', 'string', '', 'DEPRECATED: do not use this flag.'),
   g('etcd-cafile', 'string', '', 'DEPRECATED: do not use this flag.'),
-  g('root', 'string', '', 'coracle: the machine root in which a unix:///var/run/... or /run/... endpoint is found (default $CORACLE_ROOT)'),
+  // coracle's addition; hidden so the usage text stays fleetctl's.
+  { ...g('root', 'string', '', 'the machine root in which a unix:///var/run/... or /run/... endpoint is found (default $CORACLE_ROOT)'), hidden: true },
 ];
 
 /** Go's flag defaults as values. */
