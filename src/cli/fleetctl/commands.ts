@@ -242,9 +242,10 @@ async function restart(ctx: Ctx, args: string[]): Promise<number> {
       ctx.err(`Error setting target state for unit ${u.name}: ${message(e)}`);
       return 1;
     }
-    // fleetctl v1.0.0 waits for `launched` after either step (so the stop step
-    // waits until the unit reports launched again, which it still does).
-    const err = await tryWaitForUnitStates(ctx, [u.name ?? ''], 'restart', JobState.Launched, attempts);
+    // fleetctl v1.0.0 waits for `launched` after the stop step too, so it
+    // hangs when the agent stops the unit quickly; coracle waits for the
+    // state it asked for.
+    const err = await tryWaitForUnitStates(ctx, [u.name ?? ''], 'restart', state, attempts);
     if (err !== null) {
       ctx.err(`Error waiting for unit states, exit status: ${err}`);
       return 1;

@@ -80,7 +80,7 @@ class RegistryFleetClient implements FleetClient {
 /** getRegistryClient: the client, after fleetctl's check for a newer registered fleet. */
 export async function registryClient(io: Io, o: RegistryClientOptions): Promise<FleetClient> {
   const etcd = new EtcdClient({ endpoints: o.endpoints, headerTimeoutPerRequest: o.requestTimeoutMs });
-  const reg = new Registry(etcd, { prefix: o.keyPrefix, requestTimeoutMs: 0 });
+  const reg = new Registry(etcd, { prefix: o.keyPrefix, requestTimeoutMs: o.requestTimeoutMs });
   try {
     const latest = (await reg.machines()).map((m) => m.Version).filter((v) => v !== '').reduce<string | undefined>((a, v) => (a === undefined || lessThan(a, v) ? v : a), undefined);
     if (latest !== undefined && lessThan(FLEET_VERSION, latest)) {
