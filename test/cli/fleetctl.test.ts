@@ -310,3 +310,41 @@ test('command line: prefixes, unknown commands and flags (usage, exit 0, as cobr
   assert.ok(h.stdout.includes('\nCOMMANDS:\n\tcat\t\tOutput the contents of a submitted unit\n'));
   assert.ok(!h.stdout.includes('--root'));
 });
+
+test('status and journal: fleetctl\'s refusals for missing, inactive and global units', async () => {
+  await scenario(
+    async () => {
+      await machines();
+      await addUnit(api, 'hello.service', FILES['hello.service']!);
+      await addUnit(api, 'g.service', FILES['g.service']!, 'launched');
+    },
+    [
+      { args: ['status', 'nope.service'], expect: { stdout: '', stderr: 'Unit nope.service does not exist.\n', code: 1 } },
+      { args: ['status', 'hello'], expect: { stdout: '', stderr: 'Unit hello.service does not appear to be loaded.\n', code: 1 } },
+      // global units carry no machine: nothing is run for them
+      { args: ['status', 'g.service'], expect: { stdout: '', code: 0 } },
+      { args: ['journal', 'nope'], expect: { stdout: '', stderr: 'Unit nope.service does not exist.\n', code: 1 } },
+      { args: ['journal', 'hello.service'], expect: { stdout: '', stderr: 'Unit hello.service does not appear to be running.\n', code: 1 } },
+      { args: ['journal', 'g.service'], expect: { stdout: '', stderr: 'Unable to retrieve journal of global unit g.service.\n', code: 1 } },
+      { args: ['journal'], expect: { stdout: '', stderr: 'One unit file must be provided.\n', code: 1 } },
+    ],
+  );
+});
+
+test('the etcd driver reads and writes the same registry the API serves', async () => {
+  const etcd = (): Record<string, string> => ({ FLEETCTL_DRIVER: 'etcd', FLEETCTL_ENDPOINT: api.etcdURL, CORACLE_ROOT: '' });
+  await scenario(machines, [
+    { args: ['submit', 'hello.service', 'web@1.service'], env: etcd(), expect: { stdout: 'Unit hello.service inactive\nUnit web@1.service inactive\n', code: 0 } },
+    { args: ['list-unit-files', '--no-legend'], expect: { stdout: 'hello.service\tbfd6f51\tinactive\tinactive\t-\nweb@1.service\t045cc8f\tinactive\tinactive\t-\n', code: 0 } },
+    { args: ['cat', 'web@1'], env: etcd(), expect: { stdout: FILES['web@.service']!, code: 0 } },
+    {
+      args: ['start', 'hello.service'],
+      env: etcd(),
+      react: () => actWhen(api, 'hello.service', 'launched', M2),
+      expect: { stdout: 'Unit hello.service launched on f00dfeed.../10.0.0.4\n', code: 0 },
+    },
+    { args: ['list-units', '--no-legend'], env: etcd(), expect: { stdout: 'hello.service\tf00dfeed.../10.0.0.4\tactive\trunning\n', code: 0 } },
+    { args: ['destroy', 'hello.service', 'web@1.service'], env: etcd(), expect: { stdout: 'Destroyed hello.service\nDestroyed web@1.service\n', code: 0 } },
+    { args: ['list-unit-files', '--no-legend'], expect: { stdout: '', code: 0 } },
+  ]);
+});
