@@ -271,8 +271,13 @@ export class Registry {
     await this.client.keys.set(this.keys.jobHeartbeat(name), machineID, { ...this.call(), ttl: ttlSeconds });
   }
 
-  async clearUnitHeartbeat(name: string): Promise<void> {
-    await this.deleteIgnoringMissing(this.keys.jobHeartbeat(name));
+  /** Deletes job-state; with machineID only while it still names that machine. */
+  async clearUnitHeartbeat(name: string, machineID?: string): Promise<void> {
+    try {
+      await this.deleteIgnoringMissing(this.keys.jobHeartbeat(name), machineID === undefined ? {} : { prevValue: machineID });
+    } catch (e) {
+      if (!isEtcdError(e, ERROR_TEST_FAILED)) throw e;
+    }
   }
 
   // ---- unit states -----------------------------------------------------------------
@@ -498,6 +503,24 @@ export class Registry {
       if (isEtcdError(e, ERROR_KEY_NOT_FOUND)) return { index: (e as EtcdError).index };
       throw e;
     }
+  }
+
+  /** One subtree (e.g. keys.jobs) in one recursive GET, with the index to watch from. */
+  async snapshotOf(key: string, call: CallOptions = {}): Promise<Snapshot> {
+    try {
+      const res = await this.client.keys.get(key, { ...this.call({ timeout: Math.max(this.timeout, 30_000) }), ...call, recursive: true, quorum: true });
+      const out: Snapshot = { index: res.index };
+      if (res.node !== undefined) out.node = res.node;
+      return out;
+    } catch (e) {
+      if (isEtcdError(e, ERROR_KEY_NOT_FOUND)) return { index: (e as EtcdError).index };
+      throw e;
+    }
+  }
+
+  /** A recursive watcher on one subtree. */
+  watchKey(key: string, afterIndex: number, opts: { stream?: boolean } = {}): Watcher {
+    return this.client.keys.watcher(key, { afterIndex, recursive: true, ...(opts.stream ? { stream: true } : {}) });
   }
 
   /** A recursive watcher on the whole prefix, delivering events after `afterIndex`. */
