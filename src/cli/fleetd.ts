@@ -131,13 +131,17 @@ export async function fleetdCommand(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       log.info('fleetd stopping: unloading units', { signal });
+      // keeps the process alive while units stop, even when no socket is open
+      const keepAlive = setInterval(() => undefined, 1000);
       void daemon
         .stop()
         .then(() => {
+          clearInterval(keepAlive);
           log.info('fleetd stopped');
           resolve(0);
         })
         .catch((e: unknown) => {
+          clearInterval(keepAlive);
           log.error('fleetd stop failed', { err: (e as Error).message });
           resolve(1);
         });

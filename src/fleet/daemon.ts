@@ -247,7 +247,9 @@ export class FleetDaemon {
       s.close();
     }
     if (this.apiSocketPath) fs.rmSync(this.apiSocketPath, { force: true });
+    this.opts.log.debug('stopping engine');
     await this.engine?.stop();
+    this.opts.log.debug('stopping agent');
     await this.agent.stop(opts);
     this.client.close();
   }

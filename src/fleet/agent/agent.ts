@@ -17,7 +17,7 @@ import {
   FLEET_VERSION, RegistryModel, requirementsOf, sha1Hex,
   type FleetUnitFile, type JobState, type MachineState, type Registry, type Requirements,
 } from '../registry/index.js';
-import { ERROR_EVENT_INDEX_CLEARED } from '../registry/registry.js';
+import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
 import { conflictWith, hasMetadata } from '../scheduler/placement.js';
 import type { InitDriver, RuntimeState } from './init-driver.js';
 
@@ -209,7 +209,7 @@ export class Agent {
         }
         let ev: KeysResponse;
         try {
-          ev = await w.next();
+          ev = await nextEvent(w, signal);
         } catch (e) {
           if (signal.aborted) return;
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
@@ -423,7 +423,9 @@ export class Agent {
     this.stopper.abort();
     this.watcher?.close();
     await Promise.allSettled([...this.chains.values()]);
+    this.log.debug('agent: unit tasks settled');
     await Promise.allSettled(this.tasks);
+    this.log.debug('agent: loops settled');
     if (opts.unloadUnits ?? true) {
       await Promise.allSettled([...this.local.values()].map((l) => this.unload(l, 'agent shutting down')));
     }

@@ -102,7 +102,12 @@ export class SocketInitDriver implements InitDriver {
   }
 
   async watch(onChange: (name: string, s: Partial<RuntimeState>) => void, signal: AbortSignal): Promise<void> {
-    await this.client.stream<{ unit: string; activeState?: string; subState?: string }>(
+    // the stream does not always settle when aborted mid-response: stop waiting at the abort
+    const aborted = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    const stream = this.client.stream<{ unit: string; activeState?: string; subState?: string }>(
       '/v1/events',
       (ev) => {
         const s: Partial<RuntimeState> = {};
@@ -112,6 +117,7 @@ export class SocketInitDriver implements InitDriver {
       },
       signal,
     );
+    await Promise.race([stream, aborted]);
   }
 
   async detail(name: string): Promise<{ status: number; body: unknown }> {
@@ -120,6 +126,10 @@ export class SocketInitDriver implements InitDriver {
 
   async journal(name: string, lines: number, follow: boolean, onEntry: (e: unknown) => void, signal: AbortSignal): Promise<void> {
     const q = `unit=${encodeURIComponent(name)}&lines=${lines}${follow ? '&follow=1' : ''}`;
-    await this.client.stream(`/v1/journal?${q}`, onEntry, signal);
+    const aborted = new Promise<void>((resolve) => {
+      if (signal.aborted) resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await Promise.race([this.client.stream(`/v1/journal?${q}`, onEntry, signal), aborted]);
   }
 }

@@ -14,7 +14,7 @@ import {
   ENGINE_VERSION, RegistryModel, requirementsOf,
   type Lease, type Registry, type Requirements,
 } from '../registry/index.js';
-import { ERROR_EVENT_INDEX_CLEARED } from '../registry/registry.js';
+import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
 import { Placement, reconcile, type Task } from '../scheduler/index.js';
 
 export interface EngineOptions {
@@ -63,6 +63,11 @@ export class Engine {
   private readonly stopper = new AbortController();
   private lease: Lease | undefined;
   private generation = 0;
+  /** Aborted when the generation (leadership / resync) ends or the engine stops. */
+  private genAbort = new AbortController();
+  private get genSignal(): AbortSignal {
+    return AbortSignal.any([this.genAbort.signal, this.stopper.signal]);
+  }
   private watcher: Watcher | undefined;
   private model: RegistryModel;
   private placement = new Placement();
@@ -191,6 +196,8 @@ export class Engine {
     this.lease = undefined;
     this.metrics.leader = false;
     this.generation++;
+    this.genAbort.abort();
+    this.genAbort = new AbortController();
     this.watcher?.close();
     this.watcher = undefined;
   }
@@ -198,6 +205,8 @@ export class Engine {
   /** Full resync: snapshot, rebuild, reconcile everything, then follow the watch. */
   private restartWatch(): void {
     this.generation++;
+    this.genAbort.abort();
+    this.genAbort = new AbortController();
     this.watcher?.close();
     const gen = this.generation;
     void this.follow(gen);
@@ -230,7 +239,7 @@ export class Engine {
         }
         let ev: KeysResponse;
         try {
-          ev = await w.next();
+          ev = await nextEvent(w, this.genSignal);
         } catch (e) {
           if (gen !== this.generation || this.stopper.signal.aborted) return;
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {

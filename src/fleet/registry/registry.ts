@@ -4,7 +4,7 @@
 // endpoints, a whole-prefix snapshot and watch for incremental models).
 
 import type { EtcdClient } from '../../client/index.js';
-import { EtcdError } from '../../client/errors.js';
+import { CanceledError, EtcdError } from '../../client/errors.js';
 import type { CallOptions } from '../../client/cluster.js';
 import type { KeysResponse, Node } from '../../client/types.js';
 import type { Watcher } from '../../client/watcher.js';
@@ -540,4 +540,30 @@ function leaseFrom(res: KeysResponse): Lease {
   const node = res.node ?? {};
   const v: LeaseValue = decodeLease(node.value ?? '');
   return { key: node.key ?? '', machineID: v.machineID, version: v.version, index: node.modifiedIndex ?? 0, ttl: node.ttl ?? 0 };
+}
+
+/**
+ * The watcher's next event, or a CanceledError as soon as `signal` aborts
+ * (a streamed watch closed before its first response headers does not settle
+ * by itself).
+ */
+export function nextEvent(w: Watcher, signal: AbortSignal): Promise<KeysResponse> {
+  if (signal.aborted) return Promise.reject(new CanceledError());
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      w.close();
+      reject(new CanceledError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    w.next().then(
+      (ev) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(ev);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
