@@ -139,6 +139,8 @@ export async function fleetdCommand(argv: string[]): Promise<number> {
           clearInterval(keepAlive);
           log.info('fleetd stopped');
           resolve(0);
+          // idle keep-alive sockets (etcd, init) must not hold the process after a clean stop
+          setTimeout(() => process.exit(0), 100).unref();
         })
         .catch((e: unknown) => {
           clearInterval(keepAlive);

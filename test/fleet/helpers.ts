@@ -94,8 +94,9 @@ export class FleetMachine {
       '--etcd_request_timeout', '2',
       ...(this.spec.metadata ? ['--metadata', this.spec.metadata] : []),
       ...(this.spec.extra ?? []),
+      ...(process.env.FLEET_TEST_VERBOSE ? ['--verbosity', '1'] : []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.FLEET_DEBUG_EVENTS ? { FLEET_DEBUG_EVENTS: '1' } : {}) } });
     this.fleetd = new Proc(child, `fleetd ${this.spec.ip}`);
     await waitFor(`fleetd of ${this.spec.ip} to start`, () => {
       if (!this.fleetd!.alive) throw new Error(`fleetd exited:\n${this.fleetd!.log.join('\n')}`);
@@ -120,7 +121,7 @@ export class FleetMachine {
   }
 
   logs(): string {
-    return [...(this.fleetd?.log ?? [])].slice(-60).join('\n');
+    return [...(this.fleetd?.log ?? [])].slice(process.env.FLEET_TEST_VERBOSE ? -400 : -60).join('\n');
   }
 }
 

@@ -46,6 +46,10 @@ interface Local {
   state?: RuntimeState;
   /** Last published (JSON) to skip unchanged re-publishing. */
   published?: string;
+  /** Set once unloading starts: no more state publishing for it. */
+  unloading?: boolean;
+  /** The publish in flight, awaited before the state is removed. */
+  publishing?: Promise<void>;
 }
 
 interface Desired {
@@ -160,14 +164,22 @@ export class Agent {
     }
   }
 
+  /** fleet's monitor: up to 4 attempts, ttl/12 apart, so one slow or restarting etcd member does not let the key expire. */
   private async heartbeat(throwOnError = false): Promise<void> {
-    try {
-      await this.reg.heartbeatMachine({ ...this.opts.machine, Version: this.opts.machine.Version || FLEET_VERSION }, this.ttl);
-      if (this.opts.endpointURL !== undefined) await this.reg.setAgentEndpoint(this.id, this.opts.endpointURL, this.ttl);
-    } catch (e) {
-      if (throwOnError) throw e;
-      this.log.warn('machine heartbeat failed', { err: (e as Error).message });
+    let last: Error | undefined;
+    for (let attempt = 0; attempt < 4 && !this.stopper.signal.aborted; attempt++) {
+      try {
+        await this.reg.heartbeatMachine({ ...this.opts.machine, Version: this.opts.machine.Version || FLEET_VERSION }, this.ttl);
+        if (this.opts.endpointURL !== undefined) await this.reg.setAgentEndpoint(this.id, this.opts.endpointURL, this.ttl);
+        return;
+      } catch (e) {
+        last = e as Error;
+        await sleep((this.ttl * 1000) / 12, this.stopper.signal);
+      }
     }
+    if (last === undefined) return;
+    if (throwOnError) throw last;
+    this.log.warn('machine heartbeat failed', { err: last.message });
   }
 
   private async every(ms: number, fn: () => Promise<void>): Promise<void> {
@@ -355,6 +367,7 @@ export class Agent {
 
   private async unload(l: Local, reason: string): Promise<void> {
     this.log.info('unloading unit', { unit: l.name, reason });
+    l.unloading = true;
     // fleet deletes the file only once the stop succeeded
     await this.opts.init.stop(l.name);
     await this.opts.init.disable(l.name).catch(() => undefined);
@@ -363,6 +376,7 @@ export class Agent {
     this.local.delete(l.name);
     this.metrics.unloads++;
     this.metrics.units = this.local.size;
+    await l.publishing; // a late publish must not resurrect the state we remove next
     await Promise.all([this.reg.removeUnitState(l.name, this.id), this.reg.clearUnitHeartbeat(l.name, this.id)]).catch((e: unknown) =>
       this.log.warn('could not clear unit state', { unit: l.name, err: (e as Error).message }),
     );
@@ -370,8 +384,14 @@ export class Agent {
 
   // ---- states ----------------------------------------------------------------------
 
-  private async publish(l: Local, force = false): Promise<void> {
-    if (l.state === undefined) return;
+  private publish(l: Local, force = false): Promise<void> {
+    const run = (l.publishing ?? Promise.resolve()).then(() => this.publishNow(l, force));
+    l.publishing = run;
+    return run;
+  }
+
+  private async publishNow(l: Local, force: boolean): Promise<void> {
+    if (l.state === undefined || l.unloading === true) return;
     const record = { name: l.name, machineID: this.id, hash: l.hash, ...l.state };
     const key = JSON.stringify(record);
     if (!force && key === l.published) return;

@@ -223,6 +223,7 @@ export class Engine {
         this.model.reset(snap.node);
         this.queue = [];
         this.rebuild();
+        this.log.debug('engine resync', { index: snap.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
         await this.enqueueReconcile(true, true);
         index = snap.index;
       } catch (e) {
@@ -231,6 +232,7 @@ export class Engine {
         continue;
       }
       const w = this.reg.watch(index, { stream: this.opts.streamWatch ?? true });
+      this.log.debug('engine watching', { afterIndex: index });
       this.watcher = w;
       for (;;) {
         if (gen !== this.generation || this.stopper.signal.aborted) {
@@ -252,6 +254,7 @@ export class Engine {
           continue;
         }
         this.metrics.events++;
+        if (process.env.FLEET_DEBUG_EVENTS) this.log.debug('engine event', { action: ev.action, key: ev.node?.key });
         this.queue.push(ev);
         void this.enqueueReconcile(false);
       }
@@ -362,6 +365,7 @@ export class Engine {
     if (check.size === 0 && place.size === 0) return;
 
     const result = reconcile(this.placement, check, place);
+    this.log.debug('engine batch', { events: events.length, check: check.size, place: place.size, tasks: result.tasks.length, unschedulable: result.unschedulable.size });
     await this.write(result.tasks);
     for (const [name, reason] of result.unschedulable) {
       if (this.reasons.get(name) === reason) continue;

@@ -375,7 +375,8 @@ export class Registry {
   // ---- engine lease and version ----------------------------------------------------
 
   async getLease(name: string = ENGINE_LEASE_NAME): Promise<Lease | undefined> {
-    const res = await this.getOrUndefined(this.keys.lease(name));
+    // quorum: a member that just restarted may still hold an old lease (fleet reads it plainly)
+    const res = await this.getOrUndefined(this.keys.lease(name), { quorum: true });
     return res === undefined ? undefined : leaseFrom(res);
   }
 
@@ -418,7 +419,7 @@ export class Registry {
 
   /** engine/version; 0 when unset. */
   async engineVersion(): Promise<number> {
-    const res = await this.getOrUndefined(this.keys.engineVersion);
+    const res = await this.getOrUndefined(this.keys.engineVersion, { quorum: true });
     if (res?.node?.value === undefined) return 0;
     const v = Number.parseInt(res.node.value, 10);
     if (!Number.isFinite(v)) throw new Error(`${this.keys.engineVersion}: not a number: ${JSON.stringify(res.node.value)}`);
