@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
+import { fleetdCommand } from './fleetd.js';
 import { journalctlCommand } from './journalctl.js';
 import { nodeCommand } from './node.js';
 import { systemctlCommand } from './systemctl.js';
@@ -40,6 +41,11 @@ const subcommands: Subcommand[] = [
     name: 'journalctl',
     summary: "read the journal of a machine root (journalctl's formats)",
     run: journalctlCommand,
+  },
+  {
+    name: 'fleetd',
+    summary: "run fleet's daemon (engine + agent) for a machine root (fleet v1 registry in etcd)",
+    run: fleetdCommand,
   },
   {
     name: 'bench',

@@ -3,3 +3,4 @@ export * from './unitfile.js';
 export * from './schema.js';
 export * from './job.js';
 export * from './registry.js';
+export * from './model.js';

@@ -4,7 +4,7 @@
 // endpoints, a whole-prefix snapshot and watch for incremental models).
 
 import type { EtcdClient } from '../../client/index.js';
-import { EtcdError } from '../../client/errors.js';
+import { CanceledError, EtcdError } from '../../client/errors.js';
 import type { CallOptions } from '../../client/cluster.js';
 import type { KeysResponse, Node } from '../../client/types.js';
 import type { Watcher } from '../../client/watcher.js';
@@ -271,8 +271,13 @@ export class Registry {
     await this.client.keys.set(this.keys.jobHeartbeat(name), machineID, { ...this.call(), ttl: ttlSeconds });
   }
 
-  async clearUnitHeartbeat(name: string): Promise<void> {
-    await this.deleteIgnoringMissing(this.keys.jobHeartbeat(name));
+  /** Deletes job-state; with machineID only while it still names that machine. */
+  async clearUnitHeartbeat(name: string, machineID?: string): Promise<void> {
+    try {
+      await this.deleteIgnoringMissing(this.keys.jobHeartbeat(name), machineID === undefined ? {} : { prevValue: machineID });
+    } catch (e) {
+      if (!isEtcdError(e, ERROR_TEST_FAILED)) throw e;
+    }
   }
 
   // ---- unit states -----------------------------------------------------------------
@@ -370,7 +375,8 @@ export class Registry {
   // ---- engine lease and version ----------------------------------------------------
 
   async getLease(name: string = ENGINE_LEASE_NAME): Promise<Lease | undefined> {
-    const res = await this.getOrUndefined(this.keys.lease(name));
+    // quorum: a member that just restarted may still hold an old lease (fleet reads it plainly)
+    const res = await this.getOrUndefined(this.keys.lease(name), { quorum: true });
     return res === undefined ? undefined : leaseFrom(res);
   }
 
@@ -413,7 +419,7 @@ export class Registry {
 
   /** engine/version; 0 when unset. */
   async engineVersion(): Promise<number> {
-    const res = await this.getOrUndefined(this.keys.engineVersion);
+    const res = await this.getOrUndefined(this.keys.engineVersion, { quorum: true });
     if (res?.node?.value === undefined) return 0;
     const v = Number.parseInt(res.node.value, 10);
     if (!Number.isFinite(v)) throw new Error(`${this.keys.engineVersion}: not a number: ${JSON.stringify(res.node.value)}`);
@@ -500,6 +506,24 @@ export class Registry {
     }
   }
 
+  /** One subtree (e.g. keys.jobs) in one recursive GET, with the index to watch from. */
+  async snapshotOf(key: string, call: CallOptions = {}): Promise<Snapshot> {
+    try {
+      const res = await this.client.keys.get(key, { ...this.call({ timeout: Math.max(this.timeout, 30_000) }), ...call, recursive: true, quorum: true });
+      const out: Snapshot = { index: res.index };
+      if (res.node !== undefined) out.node = res.node;
+      return out;
+    } catch (e) {
+      if (isEtcdError(e, ERROR_KEY_NOT_FOUND)) return { index: (e as EtcdError).index };
+      throw e;
+    }
+  }
+
+  /** A recursive watcher on one subtree. */
+  watchKey(key: string, afterIndex: number, opts: { stream?: boolean } = {}): Watcher {
+    return this.client.keys.watcher(key, { afterIndex, recursive: true, ...(opts.stream ? { stream: true } : {}) });
+  }
+
   /** A recursive watcher on the whole prefix, delivering events after `afterIndex`. */
   watch(afterIndex: number, opts: { stream?: boolean } = {}): Watcher {
     return this.client.keys.watcher(this.keys.prefix, { afterIndex, recursive: true, ...(opts.stream ? { stream: true } : {}) });
@@ -517,4 +541,30 @@ function leaseFrom(res: KeysResponse): Lease {
   const node = res.node ?? {};
   const v: LeaseValue = decodeLease(node.value ?? '');
   return { key: node.key ?? '', machineID: v.machineID, version: v.version, index: node.modifiedIndex ?? 0, ttl: node.ttl ?? 0 };
+}
+
+/**
+ * The watcher's next event, or a CanceledError as soon as `signal` aborts
+ * (a streamed watch closed before its first response headers does not settle
+ * by itself).
+ */
+export function nextEvent(w: Watcher, signal: AbortSignal): Promise<KeysResponse> {
+  if (signal.aborted) return Promise.reject(new CanceledError());
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      w.close();
+      reject(new CanceledError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    w.next().then(
+      (ev) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(ev);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }

@@ -320,14 +320,17 @@ export class Placement {
   decide(job: SchedJob, maxReasons = 5): { machineID: string } | { reason: string } {
     const order = this.sortedMachines();
     if (order.length === 0) return { reason: 'zero agents available' };
-    const refusals: string[] = [];
+    const refusals: Array<[string, string]> = [];
     for (const id of order) {
       const a = this.ableToRun(id, job);
       if (a.action !== 'unschedule') return { machineID: id };
-      if (refusals.length < maxReasons) refusals.push(`${id.slice(0, 8)}...: ${a.reason}`);
+      refusals.push([id, a.reason]);
     }
-    const more = order.length > refusals.length ? `; and ${order.length - refusals.length} more` : '';
-    return { reason: `no agents able to run job: ${order.length} machine${order.length === 1 ? '' : 's'} tried; ${refusals.join('; ')}${more}` };
+    // Listed by machine ID (not load order) so the text only changes when a refusal does.
+    refusals.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const shown = refusals.slice(0, maxReasons).map(([id, r]) => `${id.slice(0, 8)}...: ${r}`);
+    const more = refusals.length > shown.length ? `; and ${refusals.length - shown.length} more` : '';
+    return { reason: `no agents able to run job: ${order.length} machine${order.length === 1 ? '' : 's'} tried; ${shown.join('; ')}${more}` };
   }
 
   /** fleet's DecideReschedule: the least-loaded machine other than `except` (no AbleToRun check, as fleet). */
