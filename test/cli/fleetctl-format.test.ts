@@ -13,6 +13,7 @@ import { apiTarget, socketInRoot, EndpointError } from '../../src/cli/fleetctl/e
 import { goQueryEscape, GoogleApiError } from '../../src/cli/fleetctl/http-client.js';
 import { goList, logLine } from '../../src/cli/fleetctl/context.js';
 
+// Each expected text below is what Go's text/tabwriter (minwidth 0, tabwidth 8, padding 1, '\t') printed for the input.
 test('tabwriter: columns padded with tabs to the next tab stop past the widest cell + 1', () => {
   const cases: Array<[string, string]> = [
     // fleetctl list-machines as verified against the real fleetctl (MACHINE^I^IIP^I^IMETADATA)
@@ -29,6 +30,8 @@ test('tabwriter: columns padded with tabs to the next tab stop past the widest c
     // a shorter line inside a block: deeper columns form their own block
     ['a\tbbbbbbbbbbbbbbbbb\tc\nd\te\n', 'a\tbbbbbbbbbbbbbbbbb\tc\nd\te\n'],
     ['', ''],
+    // no trailing newline: the final empty cell is not a cell
+    ['abcde\t', 'abcde'],
     // runes, not bytes
     ['héllo\tx\nab\ty\n', 'héllo\tx\nab\ty\n'],
   ];

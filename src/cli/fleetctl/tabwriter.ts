@@ -20,7 +20,11 @@ function runeWidth(s: string): number {
 
 /** Splits text into lines of cells; the last cell of a line is the text after its last tab. */
 function cellsOf(text: string): Cell[][] {
-  return text.split('\n').map((line) => line.split('\t').map((t) => ({ text: t, width: runeWidth(t) })));
+  const lines = text.split('\n').map((line) => line.split('\t').map((t) => ({ text: t, width: runeWidth(t) })));
+  // At Flush, an empty unterminated cell at the very end is not a cell at all.
+  const last = lines[lines.length - 1]!;
+  if (last[last.length - 1]!.text === '') last.pop();
+  return lines;
 }
 
 function padding(textWidth: number, cellWidth: number): string {

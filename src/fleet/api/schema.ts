@@ -100,28 +100,60 @@ export function encodePageToken(t: PageToken): string {
   return b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
+/** Go's base64.URLEncoding.DecodeString, with its error positions (`illegal base64 data at input byte N`). */
+export function goBase64UrlDecode(src: string): Buffer {
+  const value = (c: string): number => {
+    const i = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.indexOf(c);
+    return c.length === 1 ? i : -1;
+  };
+  const corrupt = (at: number): Error => new Error(`illegal base64 data at input byte ${at}`);
+  const out: number[] = [];
+  let si = 0;
+  while (si < src.length) {
+    const q: number[] = [];
+    let end = false;
+    for (let j = 0; j < 4; j++) {
+      if (si === src.length) {
+        if (j === 0) return Buffer.from(out);
+        throw corrupt(si - j); // an incomplete quantum: padding is required
+      }
+      const ch = src[si++]!;
+      const v = value(ch);
+      if (v >= 0) {
+        q.push(v);
+        continue;
+      }
+      if (ch === '\n' || ch === '\r') {
+        j--;
+        continue;
+      }
+      if (ch !== '=' || j < 2) throw corrupt(si - 1);
+      if (j === 2) {
+        while (si < src.length && (src[si] === '\n' || src[si] === '\r')) si++;
+        if (si === src.length) throw corrupt(src.length);
+        if (src[si] !== '=') throw corrupt(si - 1);
+        si++;
+      }
+      while (si < src.length && (src[si] === '\n' || src[si] === '\r')) si++;
+      if (si < src.length) throw corrupt(si);
+      end = true;
+      break;
+    }
+    const n = q.length;
+    const bits = q.reduce((acc, v) => acc * 64 + v, 0) * 64 ** (4 - n);
+    const bytes = [(bits >> 16) & 0xff, (bits >> 8) & 0xff, bits & 0xff];
+    out.push(...bytes.slice(0, n - 1));
+    if (end) break;
+  }
+  return Buffer.from(out);
+}
+
 /**
  * Decodes a token the way Go's base64.URLEncoding + binary.Read do; throws
  * with Go's messages (`illegal base64 data at input byte N`, `unexpected EOF`).
  */
 export function decodePageToken(value: string): PageToken {
-  const alphabet = /[A-Za-z0-9_-]/;
-  let i = 0;
-  for (; i < value.length; i++) {
-    const ch = value[i]!;
-    if (alphabet.test(ch)) continue;
-    if (ch === '=' && i % 4 >= 2) break;
-    throw new Error(`illegal base64 data at input byte ${i}`);
-  }
-  // Padding must complete the last quantum and end the input.
-  if (i < value.length) {
-    const pad = value.slice(i);
-    const need = 4 - (i % 4);
-    if (!/^=+$/.test(pad) || pad.length !== need) throw new Error(`illegal base64 data at input byte ${Math.min(value.length, i + (/^=+/.exec(pad)?.[0].length ?? 0))}`);
-  } else if (value.length % 4 !== 0) {
-    throw new Error(`illegal base64 data at input byte ${value.length - (value.length % 4 === 1 ? 1 : 0)}`);
-  }
-  const b = Buffer.from(value.slice(0, i).replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  const b = goBase64UrlDecode(value);
   if (b.length === 0) throw new Error('EOF');
   if (b.length < 4) throw new Error('unexpected EOF');
   return { limit: b.readUInt16LE(0), page: b.readUInt16LE(2) };
