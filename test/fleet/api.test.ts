@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { addMachine, addUnit, runUnitOn, startFleetApi, type FleetApi } from './api-harness.js';
 import { encodePageToken } from '../../src/fleet/api/index.js';
+import { fleetctl } from '../cli/fleetctl-harness.js';
 
 let api: FleetApi;
 const M1 = '113f16a7c4ff4d57a4b6a4b0b4b7e57a';
@@ -99,6 +100,11 @@ test('paging: token_limit items per page, nextPageToken until the end, bad token
   }
   const two = await call('GET', '/fleet/v1/state?nextPageToken=AgABAA==&nextPageToken=AgABAA==');
   assert.equal(two.body, err(400, 'too many values for page token'));
+  // fleetctl follows the tokens through every page (and so does the real one, when given)
+  for (const real of process.env.FLEETCTL_REAL !== undefined ? [undefined, process.env.FLEETCTL_REAL] : [undefined]) {
+    const r = await fleetctl(['list-unit-files', '--no-legend', '--fields=unit'], { env: { FLEETCTL_ENDPOINT: `unix://${api.socket}` }, ...(real !== undefined ? { real } : {}) });
+    assert.equal(r.stdout, 'a.service\nb.service\nc.service\nd.service\ne.service\n');
+  }
   // past the end: an empty page
   const far = await call('GET', `/fleet/v1/units?nextPageToken=${encodePageToken({ limit: 2, page: 9 })}`);
   assert.equal(far.body, '{}');
