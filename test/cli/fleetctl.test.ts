@@ -309,6 +309,18 @@ test('command line: prefixes, unknown commands and flags (usage, exit 0, as cobr
   const h = await fleetctl(['--help'], { env: baseEnv() });
   assert.ok(h.stdout.includes('\nCOMMANDS:\n\tcat\t\tOutput the contents of a submitted unit\n'));
   assert.ok(!h.stdout.includes('--root'));
+  // no arguments: cobra's default help, not fleetctl's template
+  const bare = await fleetctl([], { env: baseEnv() });
+  assert.ok(bare.stdout.startsWith('fleetctl is a command-line interface to fleet, the cluster-wide CoreOS init system.\n\nUsage:\n  fleetctl [flags]\n  fleetctl [command]\n\nAvailable Commands:\n  cat             Output the contents of a submitted unit\n'));
+  assert.ok(bare.stdout.endsWith('\nUse "fleetctl [command] --help" for more information about a command.\n'));
+  if (REAL !== undefined) {
+    const lines: string[][] = [[], ['--help'], ['help', 'start'], ['start', '--help'], ['list-units', '-l'], ['cat', '--bogus']];
+    for (const args of lines) {
+      const ours = await fleetctl(args, { env: baseEnv() });
+      const theirs = await fleetctl(args, { real: REAL });
+      assert.deepEqual(ours, theirs, args.join(' '));
+    }
+  }
 });
 
 test('status and journal: fleetctl\'s refusals for missing, inactive and global units', async () => {

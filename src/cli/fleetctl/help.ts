@@ -34,3 +34,17 @@ export function commandUsage(cmd: Pick<Command, 'name' | 'use' | 'short' | 'long
   t += '\nGLOBAL OPTIONS:\n' + flagUsages(globals);
   return tabwrite(t + '\n');
 }
+
+/**
+ * What `fleetctl` with no arguments prints: cobra's own default help (fleetctl
+ * installs its template only after handling this case).
+ */
+export function bareHelp(cmds: readonly Pick<Command, 'name' | 'short' | 'deprecated'>[], globals: readonly FlagDef[]): string {
+  const avail = cmds.filter((c) => c.deprecated === undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const pad = Math.max(...avail.map((c) => c.name.length));
+  return (
+    `${CLI_DESCRIPTION}\n\nUsage:\n  fleetctl [flags]\n  fleetctl [command]\n\nAvailable Commands:\n` +
+    avail.map((c) => `  ${c.name.padEnd(pad)} ${c.short}\n`).join('') +
+    `\nFlags:\n${flagUsages(globals)}\nUse "fleetctl [command] --help" for more information about a command.\n`
+  );
+}

@@ -8,7 +8,7 @@ import { commands, VERSION, type Command } from './commands.js';
 import { Ctx, Exit, logLine, processIo, type Io } from './context.js';
 import { apiTarget, DEFAULT_ENDPOINT, EndpointError } from './endpoint.js';
 import { convertFlag, FlagError, parseFlags, stripFlags, type FlagDef, type FlagValues } from './flags.js';
-import { commandUsage, helpCommandInfo, rootUsage } from './help.js';
+import { bareHelp, commandUsage, helpCommandInfo, rootUsage } from './help.js';
 import { HttpFleetClient } from './http-client.js';
 import { registryClient } from './registry-client.js';
 
@@ -123,7 +123,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
 async function run(argv: readonly string[], env: NodeJS.ProcessEnv, io: Io, cwd: string): Promise<number> {
   if (argv.length === 0) {
-    io.out(rootUsage(commands, globalFlags, VERSION));
+    io.out(bareHelp(commands, globalFlags));
     return 0;
   }
   if (argv[0] === '--version' || argv[0] === '-v') {
