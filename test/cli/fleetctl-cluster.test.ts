@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startCluster, tempDir, type MemberProcess } from '../etcd/members.js';
 import { FleetMachine, marker, waitFor } from '../fleet/helpers.js';
-import { fleetctl } from './fleetctl-harness.js';
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { fleetctl, OURS } from './fleetctl-harness.js';
 
 const REAL = process.env.FLEETCTL_REAL;
 let etcd: MemberProcess[] = [];
@@ -75,6 +77,21 @@ test('start, list-units, status and journal (local and through the other machine
   assert.match(journal.stdout, new RegExp(`: hello-${tag}\\n`));
   const cat = await fleetctl(['journal', '--output', 'cat', 'hello.service'], on(a));
   assert.ok(cat.stdout.split('\n').includes(`hello-${tag}`), cat.stdout);
+
+  // journal --follow through the agent streams until Ctrl-C, then cleans up its stand-in socket
+  const leftovers = (): string[] => fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith('coracle-fleetctl-'));
+  const before = leftovers().length;
+  const follow = spawn(process.execPath, [OURS, 'journal', '--follow', 'hello.service'], { env: { PATH: process.env.PATH ?? '', CORACLE_ROOT: b.root }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let followed = '';
+  follow.stdout.on('data', (d: Buffer) => (followed += d.toString()));
+  const closed = new Promise<number | null>((r) => follow.on('close', (code) => r(code)));
+  try {
+    await waitFor('journal --follow output', () => followed.includes(`hello-${tag}`), 15_000, 50);
+  } finally {
+    follow.kill('SIGINT');
+  }
+  assert.equal(await closed, 0);
+  assert.equal(leftovers().length, before);
 
   if (REAL !== undefined) {
     // the real fleetctl v1.0.0 against coracle's fleetd: same listing

@@ -43,13 +43,22 @@ function argvFor(root: string, c: RemoteCommand): string[] {
 function runCoracle(ctx: Ctx, root: string, c: RemoteCommand): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CORACLE_BIN, ...argvFor(root, c)], { stdio: ['ignore', 'pipe', 'pipe'], env: ctx.env });
+    // Ctrl-C on `journal -f` ends the command, then fleetctl cleans up and exits.
+    const forward = (sig: NodeJS.Signals): void => void child.kill(sig);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    const done = (code: number): void => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code);
+    };
     child.stdout.on('data', (d: Buffer) => ctx.io.out(d.toString()));
     child.stderr.on('data', (d: Buffer) => ctx.io.err(d.toString()));
     child.on('error', (e) => {
       ctx.err(`Error running local command: ${e.message}`);
-      resolve(-1);
+      done(-1);
     });
-    child.on('close', (code) => resolve(code ?? -1));
+    child.on('close', (code, signal) => done(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? 0 : -1)));
   });
 }
 
