@@ -289,6 +289,9 @@ test('endpoints: the root\'s run/fleet.sock by default, FLEETCTL_ENDPOINT, --end
     { args: ['--endpoint', 'unix://var/run/fleet.sock', 'list-units'], expect: { stdout: '', stderr: 'Unable to initialize client: unable to connect to host "var" with scheme "unix"\n', code: 1 } },
     { args: ['--endpoint', '/var/run/fleet.sock', 'list-units'], expect: { stdout: '', stderr: 'Unable to initialize client: URL scheme undefined\n', code: 1 } },
     { args: ['--driver', 'bogus', 'list-units'], expect: { stdout: '', stderr: 'Unable to initialize client: unrecognized driver "bogus"\n', code: 1 } },
+    // coracle has no SSH or TLS client: refused, not ignored
+    { args: ['--tunnel', '10.0.0.1', 'list-units'], oursOnly: true, expect: { stdout: '', stderr: "Unable to initialize client: --tunnel is not supported by coracle's fleetctl (no SSH client); use --endpoint http://HOST:PORT\n", code: 1 } },
+    { args: ['list-units'], env: { FLEETCTL_CA_FILE: '/etc/ca.pem' }, oursOnly: true, expect: { stdout: '', stderr: "Unable to initialize client: --ca-file is not supported by coracle's fleetctl (no TLS yet)\n", code: 1 } },
   ]);
 });
 

@@ -92,6 +92,10 @@ function root(values: FlagValues, env: NodeJS.ProcessEnv): string | undefined {
 
 /** getClient: the API driver (HTTP) or the etcd driver (the registry in etcd). */
 async function makeClient(io: Io, values: FlagValues, env: NodeJS.ProcessEnv): Promise<FleetClient> {
+  // What coracle's fleetctl cannot do yet is refused rather than silently ignored.
+  if (values.get('tunnel') !== '') throw new EndpointError("--tunnel is not supported by coracle's fleetctl (no SSH client); use --endpoint http://HOST:PORT");
+  const tls = ['ca-file', 'cert-file', 'key-file', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile'].find((f) => values.get(f) !== '');
+  if (tls !== undefined) throw new EndpointError(`--${tls} is not supported by coracle's fleetctl (no TLS yet)`);
   const driver = values.get('driver') as string;
   const endpoint = values.get('endpoint') as string;
   if (driver === 'API') {
