@@ -171,6 +171,8 @@ test('PUT /units/{name}: create 201, update 204, and every refusal with fleet\'s
     ['new.service', { options: [{ name: 'ExecStart', section: 'Service', value: 'x'.repeat(2100) }] }, 400, 'line too long (max 2048 bytes)'],
     ['hello.service', { name: 'hello.service' }, 409, 'must provide DesiredState to update existing unit'],
     ['hello.service', { desiredState: 'running' }, 400, 'invalid value "running" for JobState'],
+    // a new version of an existing unit is checked too (fleet v1.0.0 skipped this)
+    ['hello.service', { options: [{ name: 'Global', section: 'X-Fleet', value: 'true' }, { name: 'Replaces', section: 'X-Fleet', value: 'a.service' }] }, 400, 'Global cannot be used with Replaces'],
   ];
   for (const [name, body, code, msg, headers] of refusals) {
     r = await put(name, body, headers);

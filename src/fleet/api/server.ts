@@ -220,8 +220,11 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
       if (bad !== null) throw new ApiError(400, bad);
       create = true;
     } else if (options.length > 0) {
-      // New options whose hash differs make a new version of the unit.
+      // New options whose hash differs make a new version of the unit. fleet
+      // v1.0.0 skipped validation here; coracle checks new versions too.
       create = unitFromOptions(options).hash !== existing.hash;
+      const bad = create ? validateOptions(options) : null;
+      if (bad !== null) throw new ApiError(400, bad);
     }
     if (create) {
       let state;
@@ -366,6 +369,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
   };
 
   return (req, res) => {
+    log.debug('HTTP request', { method: req.method, url: req.url });
     const started = process.hrtime.bigint();
     res.setHeader('Server', `fleetd/${version}`);
     let route_ = 'other';
