@@ -33,6 +33,7 @@ function writeServer(root: string): string {
 function ask(opts: net.NetConnectOpts): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const c = net.connect(opts);
+    c.setTimeout(10_000, () => c.destroy(new Error('no answer in 10 s')));
     let buf = '';
     c.setEncoding('utf8');
     c.on('data', (d) => (buf += d));

@@ -11,6 +11,9 @@ import { nodeSignal } from '../signals.js';
 export const MARKER = 'CORACLE_UNIT_TAG';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
+/** sysconf(_SC_PAGESIZE) and sysconf(_SC_CLK_TCK) on Linux x86-64/arm64. */
+const PAGE_SIZE = 4096;
+const CLOCK_TICKS = 100;
 const CONTROLLERS = ['pids', 'systemd', 'freezer', 'cpu', 'memory'];
 
 function readPids(file: string): number[] {
@@ -146,6 +149,42 @@ export class ProcessTracker {
       }
     }
     return [...done];
+  }
+
+  /**
+   * Memory and CPU time of the unit's processes (systemctl status Memory:/CPU:):
+   * from the unit's cgroup where its controller keeps them (memory.usage_in_bytes,
+   * cpuacct.usage), else summed over the live processes from /proc (resident
+   * memory; user+system time, with that of children they have waited for).
+   */
+  usage(unit: string): { memoryBytes: number; cpuUsec: number; source: 'cgroup' | 'proc' } | null {
+    const dir = this.cgroupOf(unit);
+    if (dir) {
+      try {
+        const mem = Number(fs.readFileSync(path.join(dir, 'memory.usage_in_bytes'), 'utf8'));
+        const cpu = Number(fs.readFileSync(path.join(dir, 'cpuacct.usage'), 'utf8'));
+        return { memoryBytes: mem, cpuUsec: Math.round(cpu / 1000), source: 'cgroup' };
+      } catch {
+        // this hierarchy has no memory/cpuacct accounting: count from /proc
+      }
+    }
+    const pids = this.pids(unit);
+    if (pids.length === 0) return null;
+    let memoryBytes = 0;
+    let ticks = 0;
+    for (const pid of pids) {
+      try {
+        const statm = fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ');
+        memoryBytes += Number(statm[1]) * PAGE_SIZE;
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime stime cutime cstime are fields 14–17 of stat(5); f starts at field 3.
+        ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return { memoryBytes, cpuUsec: Math.round((ticks * 1e6) / CLOCK_TICKS), source: 'proc' };
   }
 
   /** Removes the unit's (empty) cgroup. */
