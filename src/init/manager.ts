@@ -253,6 +253,11 @@ export class Manager {
       token: () => this.nextToken++,
       emit: (e) => this.effects.push(e),
       changed: (name) => this.onChanged(name),
+      serviceSettled: (service) => {
+        const r = this.units.get(service);
+        if (!r || r.job) return null;
+        return { state: this.activeState(r), result: r.service?.result ?? null };
+      },
       stopPending: (name) => {
         const j = this.units.get(name)?.job;
         return !!j && this.isStopping(j);
