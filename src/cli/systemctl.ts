@@ -360,6 +360,16 @@ function properties(u: UnitDetail): [string, string][] {
       ['WatchdogUSec', usecProp(s.watchdogUsec === 0 ? 0 : s.watchdogUsec)],
       ['WorkingDirectory', s.workingDirectory ?? '/'], ['User', s.user ?? ''], ['Group', s.group ?? ''], ['KillMode', s.killMode], ['KillSignal', String(s.killSignal)]);
   }
+  if (u.socket) {
+    // systemctl show of a socket: Listen= as "ADDRESS (Stream)" per address, and the counters.
+    out.push(['Accept', u.socket.accept ? 'yes' : 'no'], ['NAccepted', String(u.socket.nAccepted)], ['NConnections', String(u.socket.nConnections)],
+      ['Result', u.result ?? 'success']);
+    for (const l of u.socket.listen) out.push(['Listen', `${l.address} (${l.type})`]);
+    if (!u.socket.accept) out.push(['Triggers', u.socket.triggers]);
+  }
+  if (u.triggeredBy.length > 0) out.push(['TriggeredBy', u.triggeredBy.join(' ')]);
+  if (u.usage) out.push(['MemoryCurrent', String(u.usage.memoryBytes)], ['CPUUsageNSec', String(u.usage.cpuUsec * 1000)]);
+  out.push(['TasksCurrent', String(u.tasks.length)]);
   out.push(['Id', u.id], ['Names', u.id]);
   const d = u.deps;
   for (const [k, v] of [['Requires', d.requires], ['Requisite', d.requisite], ['Wants', d.wants], ['BindsTo', d.bindsTo], ['PartOf', d.partOf], ['Conflicts', d.conflicts], ['Before', d.before], ['After', d.after]] as const) {

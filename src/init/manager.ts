@@ -263,6 +263,9 @@ export class Manager {
         return !!j && this.isStopping(j);
       },
       trigger: (socket, service) => {
+        // Already up or on its way (a start or restart job): it will take the connection (unit_active_or_pending()).
+        const svc = this.units.get(service);
+        if (svc && (this.activeState(svc) === 'active' || (svc.job && (svc.job.type === 'start' || svc.job.type === 'restart')))) return true;
         const r = this.enqueue('start', service);
         if (!r.ok) this.log(socket, `${socket}: Failed to queue service startup job (Maybe the service file is missing or not a non-template unit?): ${r.message}`);
         return r.ok;
