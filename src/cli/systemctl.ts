@@ -390,8 +390,12 @@ async function show(c: Ctx, names: string[]): Promise<number> {
     const u = await getUnit(c, mangle(raw));
     let props = properties(u);
     if (c.opts.properties.length > 0) {
-      const all = new Map(props);
-      props = c.opts.properties.filter((p) => p !== '').map((p) => [p, all.get(p) ?? ''] as [string, string]);
+      const all = props;
+      // A property that repeats (Listen=) is shown once per value.
+      props = c.opts.properties.filter((p) => p !== '').flatMap((p) => {
+        const found = all.filter(([k]) => k === p);
+        return found.length > 0 ? found : [[p, ''] as [string, string]];
+      });
     }
     blocks.push(props.map(([k, v]) => (c.opts.value ? v : `${k}=${v}`)).join('\n'));
   }

@@ -37,6 +37,8 @@ test('cli: systemctl status/list-sockets for an enabled socket (active (listenin
     assert.equal(lines[4], `     Listen: ${host}:${port} (Stream)`);
     assert.equal(lines[5], '             /run/hello.sock (Stream)');
 
+    assert.deepEqual(coracle('systemctl', '--root', root, 'show', 'hello.socket', '-p', 'Listen', '-p', 'Triggers'),
+      { code: 0, out: `Listen=${host}:${port} (Stream)\nListen=/run/hello.sock (Stream)\nTriggers=hello.service\n`, err: '' });
     const ls = coracle('systemctl', '--root', root, 'list-sockets');
     assert.equal(ls.code, 0);
     assert.match(ls.out, /^LISTEN +UNIT +ACTIVATES\n/);
