@@ -1,7 +1,10 @@
 // Start then stop N trivial units in one init (issue 4's speed item), and the
 // floor under it: the same processes spawned by plain Node with no init.
 //
-//   npm run bench:init -- [--units N] [--kinds oneshot,simple] [--environ]
+//   npm run bench:init -- [--units N] [--kinds oneshot,simple] [--rounds R] [--environ]
+//
+// Each figure is the median of R rounds (default 3), with the range beside it:
+// on a shared 2-core machine one round says little.
 //
 // Each kind runs in a child process of its own so its peak RSS is its own:
 // one InitNode on a fresh temp root, a target that Wants= N services, start
@@ -126,19 +129,33 @@ async function main(): Promise<void> {
   }
   const kinds = arg('--kinds', 'oneshot,simple').split(',') as Kind[];
   const self = fileURLToPath(import.meta.url);
-  const rows: Figures[] = [];
+  const rounds = Number(arg('--rounds', '3'));
+  const rows: Figures[][] = [];
   for (const kind of kinds) {
     for (const what of ['init', 'floor'] as const) {
-      process.stderr.write(`bench:init: ${what} ${kind} × ${n}…\n`);
-      const extra = process.argv.includes('--environ') ? ['--environ'] : [];
-      const r = spawnSync(process.execPath, [self, '--child', `${what}:${kind}`, '--units', String(n), ...extra], { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 24 });
-      if (r.status !== 0) throw new Error(`${what} ${kind} failed (${r.status ?? r.signal}): ${r.stderr}`);
-      rows.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures);
+      const runs: Figures[] = [];
+      for (let i = 0; i < rounds; i++) {
+        process.stderr.write(`bench:init: ${what} ${kind} × ${n}, round ${i + 1}/${rounds}…\n`);
+        const extra = process.argv.includes('--environ') ? ['--environ'] : [];
+        const r = spawnSync(process.execPath, [self, '--child', `${what}:${kind}`, '--units', String(n), ...extra], { encoding: 'utf8', timeout: 600_000, maxBuffer: 1 << 24 });
+        if (r.status !== 0) throw new Error(`${what} ${kind} failed (${r.status ?? r.signal}): ${r.stderr}`);
+        runs.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as Figures);
+      }
+      rows.push(runs);
     }
   }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const rate = (units: number, ms: number[]): string => {
+    const lo = Math.min(...ms);
+    const hi = Math.max(...ms);
+    const m = median(ms);
+    return `${perSec(units, m)}/s (${m.toFixed(0)} ms${ms.length > 1 ? `; ${lo.toFixed(0)}–${hi.toFixed(0)}` : ''})`;
+  };
   const out = ['| run | units | start | stop | peak RSS |', '|---|---|---|---|---|'];
-  for (const f of rows) {
-    out.push(`| ${f.kind}${f.tracking ? ` (${f.tracking})` : ''} | ${f.units.toLocaleString('en-US')} | ${f.startMs.toFixed(0)} ms (${perSec(f.units, f.startMs)}/s) | ${f.stopMs === null ? '— (exit by themselves)' : `${f.stopMs.toFixed(0)} ms (${perSec(f.units, f.stopMs)}/s)`} | ${f.peakRssMb.toFixed(0)} MB |`);
+  for (const runs of rows) {
+    const f = runs[0]!;
+    const stops = runs.map((r) => r.stopMs).filter((x): x is number => x !== null);
+    out.push(`| ${f.kind}${f.tracking ? ` (${f.tracking})` : ''} | ${f.units.toLocaleString('en-US')} | ${rate(f.units, runs.map((r) => r.startMs))} | ${stops.length === 0 ? '— (exit by themselves)' : rate(f.units, stops)} | ${median(runs.map((r) => r.peakRssMb)).toFixed(0)} MB |`);
   }
   process.stdout.write(`${out.join('\n')}\n\n${systemdNote()}\nNode ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
 }

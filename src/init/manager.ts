@@ -216,8 +216,9 @@ export class Manager {
       now: () => this.opts.now(),
       token: () => this.nextToken++,
       emit: (e) => {
-        // The main process gets the service's listening sockets (and an Accept=yes connection) as fd 3….
-        if (e.kind === 'spawn' && e.main && e.stage === 'start') {
+        // ExecStart= (the main process, or a forking service's parent) gets the service's listening sockets
+        // (and an Accept=yes connection) as fd 3…; ExecStartPre= and the others do not, as in systemd.
+        if (e.kind === 'spawn' && e.stage === 'start') {
           const sockets = this.socketsFor(e.unit);
           const conn = this.connections.get(e.unit);
           if (sockets.length > 0) e.sockets = sockets;

@@ -60,7 +60,7 @@ export class Sim {
       case 'spawn': {
         const pid = ++this.pid;
         this.trace.push(`${e.unit} ${e.stage} ${e.command.argv.join(' ')}`);
-        if (e.main && e.stage === 'start') this.passed.push({ unit: e.unit, sockets: e.sockets ?? [] });
+        if (e.stage === 'start') this.passed.push({ unit: e.unit, sockets: e.sockets ?? [] });
         if (e.command.path === '/bin/missing') {
           this.m.handle({ kind: 'spawn-failed', unit: e.unit, token: e.token, status: 203, error: 'No such file or directory' });
           return;

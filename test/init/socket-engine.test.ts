@@ -46,6 +46,18 @@ test('engine: a service started directly also gets the listening sockets, and it
   assert.deepEqual(sim.passed, [{ unit: 'api-daemon.service', sockets: ['api.socket'] }]);
 });
 
+test('engine: a forking service\'s ExecStart= gets the sockets too (its parent is not the main process); ExecStartPre= does not', () => {
+  const sim = new Sim({
+    'f.socket': '[Socket]\nListenStream=9003\n',
+    'f.service': '[Service]\nType=forking\nExecStartPre=/bin/ok\nExecStart=/bin/fork\n',
+  });
+  sim.start('f.socket');
+  sim.connect('f.socket');
+  assert.equal(sim.state('f.service'), 'active/running');
+  assert.deepEqual(sim.passed, [{ unit: 'f.service', sockets: ['f.socket'] }]);
+  assert.deepEqual(sim.trace, ['f.service start-pre /bin/ok', 'f.service start /bin/fork']);
+});
+
 test('engine: Sockets= pulls the socket in and orders it first; the service gets it', () => {
   const sim = new Sim({
     'a.socket': '[Socket]\nListenDatagram=/run/a.sock\nService=other.service\n',
