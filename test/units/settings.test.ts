@@ -334,7 +334,9 @@ test('settings: [Socket] FileDescriptorName=, Backlog=, RemoveOnStop=, TriggerLi
   assert.deepEqual([s.fileDescriptorName, s.backlog, s.removeOnStop, s.triggerLimitIntervalUsec, s.triggerLimitBurst], ['api', 16, true, 5_000_000, 7]);
   // fleet.socket as CoreOS shipped it.
   const fleet = load('[Unit]\nDescription=fleet API Socket\nPartOf=fleet.service\n\n[Socket]\nListenStream=/var/run/fleet.sock\n', 'fleet.socket');
-  assert.deepEqual([fleet.loadState, fleet.messages], ['loaded', []]);
-  assert.deepEqual(fleet.settings.socket!.listen, [{ kind: 'stream', address: { family: 'unix', path: '/var/run/fleet.sock' }, text: '/var/run/fleet.sock' }]);
+  assert.deepEqual([fleet.loadState, fleet.messages], ['loaded', [
+    '/etc/systemd/system/fleet.socket:6: ListenStream= references a path below legacy directory /var/run/, updating /var/run/fleet.sock → /run/fleet.sock; please update the unit file accordingly.',
+  ]]);
+  assert.deepEqual(fleet.settings.socket!.listen, [{ kind: 'stream', address: { family: 'unix', path: '/run/fleet.sock' }, text: '/run/fleet.sock' }]);
   assert.deepEqual(fleet.settings.unit.partOf, ['fleet.service']);
 });
