@@ -2,6 +2,8 @@
 // Argument handling and output formatting only; the work lives in src/<piece>/.
 import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
+import { cloudinitCommand } from './cloudinit.js';
+import { ctCommand } from './ct.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
 import { journalctlCommand } from './journalctl.js';
@@ -40,6 +42,16 @@ const subcommands: Subcommand[] = [
     name: 'journalctl',
     summary: "read the journal of a machine root (journalctl's formats)",
     run: journalctlCommand,
+  },
+  {
+    name: 'cloudinit',
+    summary: 'validate and apply cloud-config, scripts and Ignition to a machine root (coreos-cloudinit)',
+    run: cloudinitCommand,
+  },
+  {
+    name: 'ct',
+    summary: 'transpile a Container Linux Config (YAML) into Ignition JSON, as CoreOS ct did',
+    run: ctCommand,
   },
   {
     name: 'bench',

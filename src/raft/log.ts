@@ -134,6 +134,14 @@ export class RaftLog {
     return this.unstable.entries;
   }
 
+  /**
+   * The last index the application has said is on stable storage (advance()
+   * after persisting a Ready). 0 while an incoming snapshot is unpersisted.
+   */
+  lastStableIndex(): number {
+    return this.unstable.snapshot ? 0 : this.unstable.offset - 1;
+  }
+
   /** Committed entries not yet applied, capped by size. */
   nextCommittedEntries(): Entry[] {
     const lo = Math.max(this.applied + 1, this.firstIndex());

@@ -8,6 +8,7 @@
 import { confChangeProblem, decodeConfChange } from './confchange.js';
 import { ConfigLog } from './conflog.js';
 import { RaftError } from './errors.js';
+import { invalidInbound } from './inbound.js';
 import { RaftLog } from './log.js';
 import type { Progress } from './progress.js';
 import type { RandomSource } from './random.js';
@@ -65,6 +66,8 @@ export interface RaftConfig {
     commitPreviousTermEntries?: boolean;
     /** Treat the leader lease as never expiring (breaks lease reads, see lease.ts). */
     leaseNeverExpires?: boolean;
+    /** Count the leader's own entries toward commitment as soon as they are appended, durable or not. */
+    countUnpersistedLeaderEntries?: boolean;
   };
 }
 
@@ -123,6 +126,7 @@ export class Raft {
   private readonly logger: RaftLogger;
   private readonly breakVoteCheck: boolean;
   private readonly breakCommitRule: boolean;
+  private readonly breakDurableCount: boolean;
 
   constructor(c: RaftConfig) {
     if (c.id === NONE) throw new RaftError('ERR_RAFT_CONFIG', 'cannot use none as id');
@@ -148,6 +152,7 @@ export class Raft {
     this.logger = c.logger ?? silentLogger;
     this.breakVoteCheck = c.unsafeTestingBreak?.grantVotesWithoutLogCheck ?? false;
     this.breakCommitRule = c.unsafeTestingBreak?.commitPreviousTermEntries ?? false;
+    this.breakDurableCount = c.unsafeTestingBreak?.countUnpersistedLeaderEntries ?? false;
     this.readOnly = new ReadOnly(readOnlyOption);
     this.lease = new Lease(c.electionTick, c.unsafeTestingBreak?.leaseNeverExpires ?? false);
     this.trk = new ProgressTracker(maxInflight);
@@ -286,6 +291,14 @@ export class Raft {
   // --- commitment -----------------------------------------------------------
 
   /** Leader: advance commit to what a quorum holds. Returns whether it moved. */
+  /** The application persisted entries (advance()): the leader's own copies now count. */
+  stableAdvanced(): void {
+    if (this.role !== 'leader') return;
+    const self = this.trk.progress.get(this.id);
+    // A new commit index goes out to everyone at once, as after a follower's ack.
+    if (self && self.maybeUpdate(this.raftLog.lastStableIndex()) && this.maybeCommit() && this.role === 'leader') this.bcastAppend();
+  }
+
   private maybeCommit(): boolean {
     const mci = this.trk.committed();
     const moved = this.breakCommitRule ? this.raftLog.unsafeCommitByCount(mci) : this.raftLog.maybeCommit(mci, this.term);
@@ -332,7 +345,7 @@ export class Raft {
     this.trk.resetVotes();
     const last = this.raftLog.lastIndex();
     for (const [id, pr] of this.trk.progress) {
-      pr.match = id === this.id ? last : 0;
+      pr.match = id === this.id ? this.raftLog.lastStableIndex() : 0;
       pr.next = last + 1;
       pr.state = 'probe';
       pr.pendingSnapshot = 0;
@@ -400,11 +413,13 @@ export class Raft {
       this.logger.warn(`${this.id} appending new entries to log would exceed uncommitted entry size limit; dropping proposal`);
       return false;
     }
-    li = this.raftLog.append(es);
-    // The leader's own entries count toward commitment: they are persisted
-    // before any follower can acknowledge them (Ready contract).
-    this.trk.progress.get(this.id)?.maybeUpdate(li);
-    this.maybeCommit();
+    const last = this.raftLog.append(es);
+    if (this.breakDurableCount && this.trk.progress.get(this.id)?.maybeUpdate(last)) this.maybeCommit();
+    // The leader's own entries count toward commitment only once they are on
+    // its disk (stableAdvanced, after the application persisted the Ready).
+    // So the application may send the leader's appends before persisting
+    // them (thesis §10.2.1): a commit always rests on a quorum of durable
+    // copies, whatever the leader's disk has done when it crashes.
     return true;
   }
 
@@ -434,7 +449,7 @@ export class Raft {
     const self = this.trk.progress.get(this.id);
     this.isLearner = self?.isLearner ?? false;
     if (this.role !== 'leader') return;
-    if (self && this.trk.voters.includes(this.id)) self.match = Math.max(self.match, this.raftLog.lastIndex());
+    if (self && this.trk.voters.includes(this.id)) self.match = Math.max(self.match, this.raftLog.lastStableIndex());
     if (this.leadTransferee !== NONE && !this.trk.voters.includes(this.leadTransferee)) this.abortLeaderTransfer();
     // A smaller quorum may commit more: tell everyone. (New members get their
     // first append from the caller's broadcast.)
@@ -535,6 +550,11 @@ export class Raft {
   // --- step ---------------------------------------------------------------
 
   step(m: Message): void {
+    // A message no correct peer sends is refused before it changes anything.
+    if (m.term !== 0) {
+      const why = invalidInbound(m, this.raftLog.lastIndex());
+      if (why) throw new RaftError('ERR_RAFT_INVALID_MESSAGE', `${m.type} from ${m.from}: ${why}`);
+    }
     // First, the term.
     if (m.term === 0) {
       // Local message (or a proposal / forwarded read, which carry no term).

@@ -15,7 +15,9 @@
 //
 // Messages must not be sent before the entries and hard state of the same
 // Ready are durable: a vote or an acknowledgement that is forgotten after a
-// crash breaks Raft's guarantees.
+// crash breaks Raft's guarantees. The one exception is a leader's own
+// replication (mayPrecedePersistence): its entries count toward commitment
+// only after advance(), so it may send them while its disk is still writing.
 import { encodeConfChange } from './confchange.js';
 import type { MemoryStorage } from './storage.js';
 import { isRaftError, RaftError } from './errors.js';
@@ -168,6 +170,7 @@ export class RawNode {
     }
     if (h.lastCommitted !== undefined) log.appliedTo(h.lastCommitted);
     if (h.lastEntry) log.stableTo(h.lastEntry.index, h.lastEntry.term);
+    if (h.lastEntry || h.snapshotIndex !== undefined) this.raft.stableAdvanced();
   }
 
   status(): RaftStatus {

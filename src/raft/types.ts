@@ -190,3 +190,14 @@ export function isResponseMessage(type: MessageType): boolean {
 export function voteResponseType(type: MessageType): MessageType {
   return type === 'MsgPreVote' ? 'MsgPreVoteResp' : 'MsgVoteResp';
 }
+
+/**
+ * Whether an application may send `m` before persisting the Ready it came in:
+ * true for a leader's appends, heartbeats, snapshots and transfer nudges,
+ * which promise nothing about the leader's own disk (its entries count toward
+ * commitment only once advance() says they are stable). Votes and every
+ * response must wait for the disk.
+ */
+export function mayPrecedePersistence(m: Message): boolean {
+  return m.type === 'MsgApp' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnap' || m.type === 'MsgTimeoutNow';
+}

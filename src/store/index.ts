@@ -4,7 +4,7 @@ export { Action, isCreated, eventIndex, type ActionName, type Event, type NodeEx
 export { renderEvent, eventToJSON, nodeToJSON, type RenderOptions } from './render.js';
 export { Store, keysPath, CLUSTER_PREFIX, KEYS_PREFIX, STORE_VERSION, type StoreOptions, type TTLOptions, type Result } from './store.js';
 export { Watcher } from './watcher.js';
-export { SnapshotError } from './snapshot.js';
+export { SnapshotError, parseStoreSnapshot, type ParsedStoreSnapshot } from './snapshot.js';
 export { applyRequest, type V2Request, type ApplyResult } from './apply.js';
 export { statFields, type StatsValues } from './stats.js';
 export {

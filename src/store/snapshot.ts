@@ -170,7 +170,17 @@ function pushTTLNodes(s: Store, n: Node): void {
  * Registered watchers stay (as in etcd, whose Recovery keeps its watcher
  * lists). Throws SnapshotError, leaving the store untouched, if unreadable.
  */
-export function recoverStore(s: Store, json: string): void {
+/** A snapshot parsed and checked, not yet installed in a store. */
+export interface ParsedStoreSnapshot {
+  root: Node;
+  history: ReturnType<typeof readHistory>;
+  currentIndex: number;
+  stats: ReturnType<typeof readStats>;
+  version: number;
+}
+
+/** Parses and checks a snapshot; throws SnapshotError naming what is wrong. */
+export function parseStoreSnapshot(json: string): ParsedStoreSnapshot {
   let parsed: Json;
   try {
     parsed = JSON.parse(json) as Json;
@@ -184,12 +194,20 @@ export function recoverStore(s: Store, json: string): void {
   const currentIndex = num(o['CurrentIndex'], 'CurrentIndex');
   const stats = readStats(o['Stats']);
   const version = num(o['CurrentVersion'] ?? 2, 'CurrentVersion');
+  return { root, history, currentIndex, stats, version };
+}
 
-  s.root = root;
-  s.hub.history = history;
-  s.currentIndex = currentIndex;
-  s.statsValues = stats;
-  s.currentVersion = version;
+/** Makes `p` the store's whole state. `p` belongs to the store afterwards. */
+export function installStoreSnapshot(s: Store, p: ParsedStoreSnapshot): void {
+  s.root = p.root;
+  s.hub.history = p.history;
+  s.currentIndex = p.currentIndex;
+  s.statsValues = p.stats;
+  s.currentVersion = p.version;
   s.ttlHeap = new TtlHeap();
-  pushTTLNodes(s, root);
+  pushTTLNodes(s, p.root);
+}
+
+export function recoverStore(s: Store, json: string): void {
+  installStoreSnapshot(s, parseStoreSnapshot(json));
 }

@@ -12,7 +12,7 @@ import { Action, type ActionName, type Event, type NodeExtern } from './event.js
 import { cleanPath, joinPath, splitPath, baseName } from '../common/gopath.js';
 import { MIN_EXPIRE_TIME, type UnixNanos } from './gotime.js';
 import { load, Node, repr, type ReprContext } from './node.js';
-import { recoverStore, saveStore } from './snapshot.js';
+import { installStoreSnapshot, recoverStore, saveStore, type ParsedStoreSnapshot } from './snapshot.js';
 import { emptyStats, statsToJSON, type StatField, type StatsValues } from './stats.js';
 import { TtlHeap } from './ttl-heap.js';
 import { type Watcher, WatcherHub } from './watcher.js';
@@ -263,6 +263,11 @@ export class Store {
   }
 
   /** Replace state with a saved one (watchers stay); throws SnapshotError if unreadable. */
+  /** Makes an already parsed and checked snapshot (parseStoreSnapshot) the whole state. */
+  recoverParsed(p: ParsedStoreSnapshot): void {
+    installStoreSnapshot(this, p);
+  }
+
   recover(json: string): void {
     recoverStore(this, json);
   }

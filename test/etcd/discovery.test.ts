@@ -84,7 +84,7 @@ test('coracle discovery hands out tokens (/new?size=N) that bootstrap a cluster'
       await sleep(100);
     }
   }
-  assert.match(tokenURL, /^http:\/\/127\.0\.0\.5:8087\/[0-9a-f]{32}$/);
+  assert.match(tokenURL, /^http:\/\/127\.0\.0\.105:8087\/[0-9a-f]{32}$/);
   assert.equal((await request('GET', 'http://127.0.0.105:8087/new?size=zero')).status, 400);
   const ms = [viaDiscovery(dir, 's1', '127.0.0.106', tokenURL), viaDiscovery(dir, 's2', '127.0.0.107', tokenURL)];
   await Promise.all(ms.map((m) => m.waitReady()));

@@ -59,6 +59,13 @@ test('committing a previous-term entry by counting replicas (§5.4.2) is caught 
   assert.equal(v.cause, 'commit-of-previous-term-entry', describeViolation(v));
 });
 
+test("counting a leader's entries before they are on its disk is caught once leaders send before persisting", () => {
+  const r = firstViolating({ nodes: 3, breakRule: 'durable' }, 2000);
+  assert.ok(r, 'counting unpersisted leader entries went unnoticed for 2000 seeds');
+  // A committed entry that lived on one durable copy is lost when the leader crashes first.
+  assert.equal(r.violations[0]!.kind, 'leader-completeness', describeViolation(r.violations[0]!));
+});
+
 test('a leader lease that never expires is caught as read-linearizable', () => {
   const r = firstViolating({ nodes: 3, breakRule: 'lease' }, 1000);
   assert.ok(r, 'the never-expiring lease went unnoticed for 1000 seeds');

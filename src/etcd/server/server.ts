@@ -12,9 +12,9 @@
 // locally and answers with the result.
 import { randomBytes } from 'node:crypto';
 import type { ConfChange, Entry, HardState, Message, Snapshot } from '../../raft/index.js';
-import { bootstrap, decodeConfChange, isRaftError, MemoryStorage, NONE, RawNode, SeededRandom } from '../../raft/index.js';
-import type { ApplyResult, Event, UnixNanos, V2Error, V2Request } from '../../store/index.js';
-import { applyRequest, isV2Error, Store } from '../../store/index.js';
+import { bootstrap, decodeConfChange, isRaftError, mayPrecedePersistence, MemoryStorage, NONE, RawNode, SeededRandom } from '../../raft/index.js';
+import type { ApplyResult, Event, ParsedStoreSnapshot, UnixNanos, V2Error, V2Request } from '../../store/index.js';
+import { applyRequest, isV2Error, parseStoreSnapshot, Store } from '../../store/index.js';
 import type { Logger } from '../../common/log.js';
 import type { Member } from '../member/cluster.js';
 import { attributesJSON, Cluster, memberKeys, raftAttributesJSON } from '../member/cluster.js';
@@ -104,6 +104,8 @@ export class EtcdServer {
   private readyAgain = false;
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** The last peer snapshot whose data was checked, parsed, waiting to be installed. */
+  private checkedSnapshot: { index: number; term: number; parsed: ParsedStoreSnapshot } | undefined;
   private bootstrapEntries: Entry[] = [];
   private bootstrapHardState: HardState | undefined;
   private readonly readyWaiters: Array<() => void> = [];
@@ -311,6 +313,13 @@ export class EtcdServer {
   private async handleReady(): Promise<void> {
     const rd = this.node.ready();
     if (rd.softState) this.leadershipChanged(rd.softState.lead, rd.softState.role);
+    for (const m of rd.messages) if (m.type === 'MsgApp') this.counters.sendAppendRequestCnt++;
+    // A leader's appends and heartbeats go out while its own disk is writing:
+    // Raft counts the leader's copy toward commitment only after advance().
+    // Votes and acknowledgements wait until what they promise is durable.
+    const early = rd.messages.filter(mayPrecedePersistence);
+    const afterPersist = early.length === 0 ? rd.messages : rd.messages.filter((m) => !mayPrecedePersistence(m));
+    if (early.length > 0) this.transport.send(early);
     if (rd.snapshot) {
       await this.opts.persistence.saveSnapshot(rd.snapshot);
       this.storage.applySnapshot(rd.snapshot);
@@ -320,8 +329,7 @@ export class EtcdServer {
     if (rd.entries.length > 0 || rd.hardState) await this.opts.persistence.save(rd.hardState, rd.entries, rd.mustSync);
     this.storage.append(rd.entries);
     if (rd.hardState) this.storage.setHardState(rd.hardState);
-    for (const m of rd.messages) if (m.type === 'MsgApp') this.counters.sendAppendRequestCnt++;
-    this.transport.send(rd.messages);
+    this.transport.send(afterPersist);
     for (const e of rd.committedEntries) this.applyEntry(e);
     this.node.advance();
     await this.maybeSnapshot();
@@ -351,7 +359,10 @@ export class EtcdServer {
       try {
         this.node.step(m);
       } catch (err) {
-        if (isRaftError(err)) {
+        if (isRaftError(err, 'ERR_RAFT_INVALID_MESSAGE')) {
+          this.log.error('refused a raft message no correct peer sends', { type: m.type, from: m.from, error: err.message });
+          clean = false;
+        } else if (isRaftError(err)) {
           this.log.debug('ignored raft message', { type: m.type, from: m.from, error: err.message });
         } else {
           this.log.error('refused a raft message that breaks an invariant', { type: m.type, from: m.from, error: (err as Error).message });
@@ -366,7 +377,9 @@ export class EtcdServer {
   /** Whether a received snapshot's data is a store this member can load (checked before it is saved). */
   private snapshotLoads(m: Message): boolean {
     try {
-      new Store().recover(new TextDecoder().decode(m.snapshot!.data));
+      const parsed = parseStoreSnapshot(new TextDecoder().decode(m.snapshot!.data));
+      // Kept so that installing it (restoreStore) does not parse it again.
+      this.checkedSnapshot = { index: m.snapshot!.metadata.index, term: m.snapshot!.metadata.term, parsed };
       return true;
     } catch (err) {
       this.log.error('refused a snapshot whose data does not load', { from: m.from, index: m.snapshot!.metadata.index, error: (err as Error).message });
@@ -499,7 +512,10 @@ export class EtcdServer {
 
   /** Rebuild the store (and membership) from a snapshot's data. */
   private restoreStore(snap: Snapshot): void {
-    this.store.recover(new TextDecoder().decode(snap.data));
+    const checked = this.checkedSnapshot;
+    this.checkedSnapshot = undefined;
+    if (checked && checked.index === snap.metadata.index && checked.term === snap.metadata.term) this.store.recoverParsed(checked.parsed);
+    else this.store.recover(new TextDecoder().decode(snap.data));
     this.snapshotIndex = snap.metadata.index;
     this.appliedIndex = snap.metadata.index;
     const now = this.now();

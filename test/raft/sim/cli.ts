@@ -20,8 +20,9 @@ Options:
   --steps M        fault steps per seed (default 1200)
   --break RULE     break a Raft rule on purpose: vote (grant votes without the
                    log up-to-date check), commit (commit previous-term entries
-                   by counting replicas) or lease (a leader lease that never
-                   expires); the checks should catch it
+                   by counting replicas), lease (a leader lease that never
+                   expires) or durable (count a leader's entries before they
+                   are on its disk); the checks should catch it
   --quiet          print only the summary line
   -h, --help       show this help
 
@@ -68,8 +69,8 @@ function main(): number {
   if (nodes < 1 || nodes > 9) fail('--nodes must be between 1 and 9');
   const faultSteps = int('steps', values.steps, 1200);
   const breakRule = values.break;
-  if (breakRule !== undefined && breakRule !== 'vote' && breakRule !== 'commit' && breakRule !== 'lease') {
-    fail(`--break takes vote, commit or lease, got '${breakRule}'`);
+  if (breakRule !== undefined && breakRule !== 'vote' && breakRule !== 'commit' && breakRule !== 'lease' && breakRule !== 'durable') {
+    fail(`--break takes vote, commit, lease or durable, got '${breakRule}'`);
   }
   const base: Omit<SimOptions, 'seed'> = { nodes, faultSteps, ...(breakRule ? { breakRule } : {}) };
 

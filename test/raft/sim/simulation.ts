@@ -18,6 +18,7 @@ import { SeededRandom } from '../../../src/raft/random.js';
 import { bootstrap, RawNode } from '../../../src/raft/rawnode.js';
 import { MemoryStorage } from '../../../src/raft/storage.js';
 import type { ConfChange, ConfState, Entry, HardState, Message, NodeId, Ready } from '../../../src/raft/types.js';
+import { mayPrecedePersistence } from '../../../src/raft/types.js';
 import type { LogView, Violation } from './checker.js';
 import { SafetyChecker } from './checker.js';
 
@@ -30,7 +31,7 @@ export interface SimOptions {
   livenessSteps?: number;
   trace?: (line: string) => void;
   /** Deliberately broken Raft rules, to show the checker catches them. */
-  breakRule?: 'vote' | 'commit' | 'lease';
+  breakRule?: 'vote' | 'commit' | 'lease' | 'durable';
 }
 
 export interface SimResult {
@@ -60,6 +61,8 @@ interface FaultProfile {
   maxOutstanding: number;
   readRate: number;
   readyRate: number;
+  /** How often a leader sends its appends before its own disk write finishes (then finishes it later, or crashes first). */
+  earlySendRate: number;
   preVote: boolean;
   checkQuorum: boolean;
   /** Serve reads from a leader lease (only with check-quorum) instead of ReadIndex rounds. */
@@ -84,6 +87,7 @@ function drawProfile(rng: SeededRandom): FaultProfile {
     maxOutstanding: pick([1, 8, 64]),
     readRate: pick([0, 0.05, 0.2]),
     readyRate: pick([1, 0.9, 0.6]),
+    earlySendRate: pick([0, 0.5, 1]),
     preVote: rng.chance(0.5),
     checkQuorum: rng.chance(0.5),
     leaseReads: false,
@@ -98,7 +102,7 @@ function describeProfile(p: FaultProfile): string {
   return (
     `drop=${p.dropRate} dup=${p.dupRate} delay<=${p.maxDelay} crash=${p.crashRate} restart=${p.restartRate} crashOnCommit=${p.crashOnCommitRate} clog=${p.clogRate} partition=${p.partitionRate} ` +
     `conf=${p.confChangeRate} transfer=${p.transferRate} snapshot=${p.snapshotRate} propose=${p.proposeRate} ` +
-    `outstanding<=${p.maxOutstanding} read=${p.readRate} ready=${p.readyRate} preVote=${p.preVote} checkQuorum=${p.checkQuorum} leaseReads=${p.leaseReads}`
+    `outstanding<=${p.maxOutstanding} read=${p.readRate} ready=${p.readyRate} earlySend=${p.earlySendRate} preVote=${p.preVote} checkQuorum=${p.checkQuorum} leaseReads=${p.leaseReads}`
   );
 }
 
@@ -157,6 +161,8 @@ class SimNode {
   lastTerm = 0;
   /** Whether the liveness probe entry has been applied here. */
   appliedMarker = false;
+  /** A Ready whose leader messages went out before its disk write, which has not happened yet. */
+  inFlight: { rd: Ready; sent: Set<Message> } | undefined;
   /** Reads in flight: context → commit index known cluster-wide when requested. */
   readonly pendingReads = new Map<string, number>();
 
@@ -247,6 +253,7 @@ export class Simulation {
         grantVotesWithoutLogCheck: this.opts.breakRule === 'vote',
         commitPreviousTermEntries: this.opts.breakRule === 'commit',
         leaseNeverExpires: this.opts.breakRule === 'lease',
+        countUnpersistedLeaderEntries: this.opts.breakRule === 'durable',
       },
     };
   }
@@ -303,7 +310,7 @@ export class Simulation {
         if (this.rng.chance(this.profile.readyRate)) this.processReady(n);
       } else {
         // A healthy application drains Ready until there is nothing left.
-        for (let i = 0; i < 1000 && n.alive && n.node!.hasReady(); i++) this.processReady(n);
+        for (let i = 0; i < 1000 && n.alive && (n.inFlight || n.node!.hasReady()); i++) this.processReady(n);
       }
     }
   }
@@ -465,6 +472,8 @@ export class Simulation {
       if (this.rng.chance(0.5)) n.disk.store.setHardState(n.disk.unsynced);
       n.disk.unsynced = undefined;
     }
+    // A Ready still being written never reached the disk.
+    n.inFlight = undefined;
     n.node = undefined;
     n.storage = undefined;
     this.stats.crashes++;
@@ -577,8 +586,28 @@ export class Simulation {
 
   private processReady(n: SimNode): void {
     const node = n.node!;
+    if (n.inFlight) {
+      // The disk write of an earlier Ready finishes now.
+      const { rd, sent } = n.inFlight;
+      n.inFlight = undefined;
+      this.completeReady(n, rd, sent);
+      return;
+    }
     if (!node.hasReady()) return;
     const rd: Ready = node.ready();
+    const early = rd.messages.filter(mayPrecedePersistence);
+    if (early.length > 0 && this.rng.chance(this.profile.earlySendRate)) {
+      // A leader replicates while its own disk is still writing.
+      for (const m of early) this.send(n, m);
+      n.inFlight = { rd, sent: new Set(early) };
+      this.trace(`${n.id} sent ${early.length} message(s) before persisting`);
+      return;
+    }
+    this.completeReady(n, rd, new Set());
+  }
+
+  private completeReady(n: SimNode, rd: Ready, alreadySent: Set<Message>): void {
+    const node = n.node!;
     const storage = n.storage!;
     const disk = n.disk;
     // 1. Persist: snapshot, entries, hard state. fsync when Raft says so.
@@ -609,7 +638,7 @@ export class Simulation {
       }
     }
     // 2. Send, now that what the messages promise is durable.
-    for (const m of rd.messages) this.send(n, m);
+    for (const m of rd.messages) if (!alreadySent.has(m)) this.send(n, m);
     // 3. Apply.
     for (const e of rd.committedEntries) {
       if (e.index <= n.appliedIndex) continue;
