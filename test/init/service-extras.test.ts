@@ -136,3 +136,22 @@ test('socket: Accept=yes starts one instance of the template per connection, wit
     assert.equal(node.status(`greet@0-${host}:${port}-${host}:${a.local}.service`).activeState, 'inactive');
   });
 });
+
+test('socket: Accept=yes on a unix socket names the instance after the peer’s pid and uid', async () => {
+  await withNode(async (node, root) => {
+    const answer = script(root, 'who.cjs', "const s = new (require('net').Socket)({ fd: 3 }); s.end(process.argv[2] + '\\n');\n");
+    writeUnit(root, 'who.socket', '[Socket]\nListenStream=/run/who.sock\nAccept=yes\n');
+    writeUnit(root, 'who@.service', `[Service]\nExecStart=${NODE} ${answer} %i\n`);
+    assert.ok((await node.request('start', 'who.socket')).ok);
+    const text = await new Promise<string>((resolve, reject) => {
+      const c = net.connect(path.join(root, 'run/who.sock'));
+      c.setTimeout(10_000, () => c.destroy(new Error('no answer in 10 s')));
+      let buf = '';
+      c.on('data', (d) => (buf += d));
+      c.on('end', () => resolve(buf));
+      c.on('error', reject);
+    });
+    // The peer is this test process.
+    assert.equal(text, `0-${process.pid}-${process.getuid!()}\n`);
+  });
+});
