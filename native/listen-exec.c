@@ -1,13 +1,14 @@
 /*
- * listen-exec FILE ARGV0 [ARG...]: sets LISTEN_PID to its own pid, then
- * execs FILE with ARGV0 and the arguments.
+ * listen-exec FILE ARGV0 [ARG...]: sets LISTEN_PID (when LISTEN_FDS is set)
+ * and WATCHDOG_PID (when WATCHDOG_USEC is set) to its own pid, then execs
+ * FILE with ARGV0 and the arguments.
  *
  * A socket-activated service checks that LISTEN_PID names itself
  * (sd_listen_fds(3), go-systemd's activation.Files) before it takes fds
  * 3.., and systemd sets it in the forked child just before exec. Node's
  * spawn() gives no hook between fork and exec, and the pid is the same
  * across exec, so the init spawns this helper, which sets the variable and
- * becomes the service.
+ * becomes the service. sd_watchdog_enabled(3) checks WATCHDOG_PID the same way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +23,8 @@ int main(int argc, char **argv) {
   }
   char pid[32];
   snprintf(pid, sizeof pid, "%ld", (long)getpid());
-  if (setenv("LISTEN_PID", pid, 1) < 0) {
+  if ((getenv("LISTEN_FDS") && setenv("LISTEN_PID", pid, 1) < 0) ||
+      (getenv("WATCHDOG_USEC") && setenv("WATCHDOG_PID", pid, 1) < 0)) {
     perror("listen-exec: setenv");
     return 203;
   }

@@ -66,13 +66,13 @@ test('service: RestartForceExitStatus= restarts on that exit although Restart=no
   });
 });
 
-test('service: WatchdogSec= gives WATCHDOG_USEC; pings keep it running, silence fails it with Result=watchdog (SIGABRT), Restart=on-watchdog brings it back', async () => {
+test('service: WatchdogSec= gives WATCHDOG_USEC and WATCHDOG_PID; pings keep it running, silence fails it with Result=watchdog (SIGABRT), Restart=on-watchdog brings it back', async () => {
   await withNode(async (node, root) => {
     // Pings WATCHDOG=1 three times (every 200 ms), then keeps running silently.
     const pinger = script(root, 'pinger.mjs', [
       `import fs from 'node:fs';`,
       `import { createUnixDgramSocket } from ${JSON.stringify(UNIX_DGRAM)};`,
-      `fs.appendFileSync(process.argv[2], 'WATCHDOG_USEC=' + process.env.WATCHDOG_USEC + '\\n');`,
+      `fs.appendFileSync(process.argv[2], 'WATCHDOG_USEC=' + process.env.WATCHDOG_USEC + ' own pid: ' + (process.env.WATCHDOG_PID === String(process.pid)) + '\\n');`,
       `const s = createUnixDgramSocket();`,
       `let n = 0;`,
       `const t = setInterval(() => { const b = Buffer.from('WATCHDOG=1'); s.send(b, 0, b.length, process.env.NOTIFY_SOCKET, () => {}); if (++n === 3) clearInterval(t); }, 200);`,
@@ -88,7 +88,7 @@ test('service: WatchdogSec= gives WATCHDOG_USEC; pings keep it running, silence 
     const dog = await waitState(node, 'dog.service', 'failed/failed', 20_000);
     assert.equal(dog.result, 'watchdog');
     assert.equal(dog.execMain?.status, 6, 'the watchdog signal is SIGABRT');
-    assert.equal(fs.readFileSync(seen, 'utf8'), 'WATCHDOG_USEC=1000000\n');
+    assert.equal(fs.readFileSync(seen, 'utf8'), 'WATCHDOG_USEC=1000000 own pid: true\n', 'WATCHDOG_PID is the service itself');
     const lines = node.journal.read({ units: ['dog.service'] }).map((e) => e.msg);
     assert.ok(lines.includes('dog.service: Watchdog timeout (limit 1s)!'), lines.join('\n'));
 

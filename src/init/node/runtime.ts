@@ -339,8 +339,8 @@ export class InitNode extends EventEmitter {
     const prep = prepareExec(e.command, svc, { root: this.machine.root, base, stage: e.env });
     if (!prep.ok) return this.feed({ kind: 'spawn-failed', unit: e.unit, token: e.token, status: prep.status, error: prep.error });
     const p = prep.spawn;
-    // LISTEN_PID must be the service's own pid, known only after the fork: a tiny helper sets it and execs the service.
-    const [file, args, argv0] = passed.length > 0 ? [listenExecPath(), [p.file, p.argv0, ...p.args], 'listen-exec'] : [p.file, p.args, p.argv0];
+    // LISTEN_PID/WATCHDOG_PID must be the service's own pid, known only after the fork: a tiny helper sets them and execs the service.
+    const [file, args, argv0] = passed.length > 0 || base.WATCHDOG_USEC !== undefined ? [listenExecPath(), [p.file, p.argv0, ...p.args], 'listen-exec'] : [p.file, p.args, p.argv0];
     let child: ChildProcess;
     try {
       child = this.tracker.spawnInto(e.unit, () =>
