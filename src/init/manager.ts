@@ -9,12 +9,11 @@
 // the stopped one. Jobs run when no job they are ordered after (After=/
 // Before=) is pending: starts in order, stops in reverse order, and stops
 // before starts.
-import type { Condition } from '../units/index.js';
+import { parseUnitName, type Condition } from '../units/index.js';
 import type { Effect, ShellEvent } from './effects.js';
 import { ServiceMachine, type MachineContext } from './service.js';
 import { TimerMachine, type TimerContext } from './timer.js';
 import { SocketMachine, type SocketContext } from './socket.js';
-import { parseUnitName } from '../units/index.js';
 import type { ActiveState, JobResult, JobType, ServiceResult, SubState } from './states.js';
 import { dependenciesOf, failingCondition, type ConditionChecker, type Dependencies, type UnitDefinition } from './unit.js';
 
@@ -196,8 +195,11 @@ export class Manager {
     if (r.def.loaded.loadState !== 'loaded' || !s) return;
     if (s.socket) {
       const service = socketService(r.name, s.socket.service, s.socket.accept);
-      if (r.socket) r.socket.settings = s.socket;
-      else r.socket = new SocketMachine(r.name, s.socket, service, this.socketContext());
+      if (r.socket) {
+        // daemon-reload: new settings apply from the next start; Service= at once.
+        r.socket.settings = s.socket;
+        r.socket.service = service;
+      } else r.socket = new SocketMachine(r.name, s.socket, service, this.socketContext());
       return;
     }
     if (s.timer) {

@@ -36,7 +36,7 @@ export class SocketMachine {
   private acceptToken = -1;
   private triggers: number[] = [];
 
-  constructor(readonly name: string, public settings: SocketSettings, readonly service: string, private ctx: SocketContext) {}
+  constructor(readonly name: string, public settings: SocketSettings, public service: string, private ctx: SocketContext) {}
 
   get activeState(): ActiveState {
     switch (this.sub) {
