@@ -143,7 +143,8 @@ test('node: Type=forking with PIDFile= follows the daemon; Type=notify waits for
     assert.ok(r.ok && r.result === 'done');
     const s = node.status('forking.service');
     assert.equal(`${s.activeState}/${s.subState}`, 'active/running');
-    assert.deepEqual([s.mainPid], pidsWith(`sleep ${m}`));
+    // The daemon may not have exec'd sleep yet (its cmdline is still the shell's) when the parent has exited.
+    assert.deepEqual([s.mainPid], await waitFor('the daemon to exec sleep', () => (pidsWith(`sleep ${m}`).length > 0 ? pidsWith(`sleep ${m}`) : undefined)));
     process.kill(s.mainPid!, 'SIGTERM');
     await waitState(node, 'forking.service', 'inactive/dead');
 
