@@ -2,6 +2,7 @@
 // Argument handling and output formatting only; the work lives in src/<piece>/.
 import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
+import { clusterCommand } from './cluster.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
 import { journalctlCommand } from './journalctl.js';
@@ -40,6 +41,11 @@ const subcommands: Subcommand[] = [
     name: 'journalctl',
     summary: "read the journal of a machine root (journalctl's formats)",
     run: journalctlCommand,
+  },
+  {
+    name: 'cluster',
+    summary: 'a local cluster of machines on this host: up, status, down, kill, start, destroy, exec, logs',
+    run: clusterCommand,
   },
   {
     name: 'bench',
