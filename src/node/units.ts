@@ -121,7 +121,7 @@ export function shippedUnits(m: ShippedUnitsInput): { files: Record<string, stri
       'PartOf=fleet.service',
       '',
       '[Socket]',
-      `ListenStream=${m.root}/run/fleet.sock`,
+      'ListenStream=/run/fleet.sock',
       '',
       '[Install]',
       'WantedBy=sockets.target',
