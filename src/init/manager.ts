@@ -13,6 +13,8 @@ import type { Condition } from '../units/index.js';
 import type { Effect, ShellEvent } from './effects.js';
 import { ServiceMachine, type MachineContext } from './service.js';
 import { TimerMachine, type TimerContext } from './timer.js';
+import { SocketMachine, type SocketContext } from './socket.js';
+import { parseUnitName } from '../units/index.js';
 import type { ActiveState, JobResult, JobType, ServiceResult, SubState } from './states.js';
 import { dependenciesOf, failingCondition, type ConditionChecker, type Dependencies, type UnitDefinition } from './unit.js';
 
@@ -27,6 +29,13 @@ export interface ManagerOptions {
   utcOffsetSeconds?(): number;
   /** Persistent= timers: wall-clock µs of a timer's last recorded trigger. */
   lastTrigger?(timer: string): number | null;
+}
+
+/** The service a socket starts: Service=, else the socket's name with .service (a template with Accept=yes). */
+export function socketService(socket: string, service: string | null, accept: boolean): string {
+  if (service) return service;
+  const base = socket.slice(0, socket.lastIndexOf('.'));
+  return accept ? `${base}@.service` : `${base}.service`;
 }
 
 export interface Job {
@@ -52,6 +61,7 @@ interface UnitRecord {
   deps: Dependencies;
   service: ServiceMachine | null;
   timer: TimerMachine | null;
+  socket: SocketMachine | null;
   /** For units without a process (targets): simply active or not. */
   plainActive: boolean;
   job: Job | null;
@@ -67,7 +77,16 @@ export type EnqueueError =
 export type EnqueueResult = { ok: true; job: number } | ({ ok: false } & EnqueueError);
 
 /** Unit types the manager can run. */
-const RUNNABLE = new Set(['service', 'target', 'timer']);
+const RUNNABLE = new Set(['service', 'target', 'timer', 'socket']);
+
+export interface SocketStatus {
+  listen: { type: 'Stream' | 'Datagram'; address: string }[];
+  /** The service it starts (for Accept=yes, the template). */
+  triggers: string;
+  accept: boolean;
+  nAccepted: number;
+  nConnections: number;
+}
 
 export interface TimerStatus {
   unit: string;
@@ -99,6 +118,9 @@ export interface UnitStatus {
   times: Timestamps;
   deps: Dependencies;
   timer: TimerStatus | null;
+  socket: SocketStatus | null;
+  /** Socket units that start this service (systemctl status: TriggeredBy:). */
+  triggeredBy: string[];
   diagnostics: string[];
 }
 
@@ -109,6 +131,8 @@ export class Manager {
   private nextJob = 1;
   private nextToken = 1;
   private dispatching = false;
+  /** Accept=yes: service instances started for one connection each, with the socket and the connection the shell holds. */
+  private connections = new Map<string, { socket: string; connection: number }>();
 
   constructor(private opts: ManagerOptions) {}
 
@@ -128,7 +152,7 @@ export class Manager {
     if (known && !(known.def.loaded.loadState === 'not-found' && !known.job && this.activeState(known) === 'inactive')) return known;
     if (known) {
       known.def = this.opts.load(name);
-      known.deps = dependenciesOf(known.def);
+      known.deps = this.depsOf(known.def);
       this.attachMachine(known);
       return known;
     }
@@ -137,7 +161,7 @@ export class Manager {
     const existing = this.units.get(id);
     if (existing) return existing;
     const r: UnitRecord = {
-      name: id, def, deps: dependenciesOf(def), service: null, timer: null, plainActive: false, job: null, lastActive: 'inactive',
+      name: id, def, deps: this.depsOf(def), service: null, timer: null, socket: null, plainActive: false, job: null, lastActive: 'inactive',
       conditionResult: null, failedCondition: null, assertResult: null,
       times: { activeEnter: null, activeExit: null, inactiveEnter: null, inactiveExit: null, stateChange: null },
     };
@@ -146,9 +170,36 @@ export class Manager {
     return r;
   }
 
+  /**
+   * The unit's dependencies with systemd's implicit ones for sockets: a
+   * socket is ordered before the service it starts (and before
+   * sockets.target); a service pulls in and is ordered after its Sockets=.
+   */
+  private depsOf(def: UnitDefinition): Dependencies {
+    const d = dependenciesOf(def);
+    const s = def.loaded.settings;
+    if (!s || def.loaded.loadState !== 'loaded') return d;
+    const add = (list: string[], names: string[]): string[] => [...list, ...names.filter((n) => !list.includes(n) && n !== def.loaded.id)];
+    if (s.socket) {
+      const extra = s.socket.accept ? [] : [socketService(def.loaded.id, s.socket.service, false)];
+      if (s.unit.defaultDependencies) extra.push('sockets.target');
+      return { ...d, before: add(d.before, extra) };
+    }
+    if (s.service && s.service.sockets.length > 0) {
+      return { ...d, wants: add(d.wants, s.service.sockets), after: add(d.after, s.service.sockets) };
+    }
+    return d;
+  }
+
   private attachMachine(r: UnitRecord): void {
     const s = r.def.loaded.settings;
     if (r.def.loaded.loadState !== 'loaded' || !s) return;
+    if (s.socket) {
+      const service = socketService(r.name, s.socket.service, s.socket.accept);
+      if (r.socket) r.socket.settings = s.socket;
+      else r.socket = new SocketMachine(r.name, s.socket, service, this.socketContext());
+      return;
+    }
     if (s.timer) {
       if (r.timer) r.timer.settings = s.timer;
       else r.timer = new TimerMachine(r.name, s.timer, this.timerContext());
@@ -164,7 +215,16 @@ export class Manager {
     return {
       now: () => this.opts.now(),
       token: () => this.nextToken++,
-      emit: (e) => this.effects.push(e),
+      emit: (e) => {
+        // The main process gets the service's listening sockets (and an Accept=yes connection) as fd 3….
+        if (e.kind === 'spawn' && e.main && e.stage === 'start') {
+          const sockets = this.socketsFor(e.unit);
+          const conn = this.connections.get(e.unit);
+          if (sockets.length > 0) e.sockets = sockets;
+          if (conn) e.connection = conn.connection;
+        }
+        this.effects.push(e);
+      },
       changed: (name) => this.onChanged(name),
       autoRestart: (name) => this.onAutoRestart(name),
     };
@@ -187,15 +247,64 @@ export class Manager {
     };
   }
 
+  private socketContext(): SocketContext {
+    return {
+      now: () => this.opts.now(),
+      token: () => this.nextToken++,
+      emit: (e) => this.effects.push(e),
+      changed: (name) => this.onChanged(name),
+      stopPending: (name) => {
+        const j = this.units.get(name)?.job;
+        return !!j && this.isStopping(j);
+      },
+      trigger: (socket, service) => {
+        const r = this.enqueue('start', service);
+        if (!r.ok) this.log(socket, `${socket}: Failed to queue service startup job (Maybe the service file is missing or not a non-template unit?): ${r.message}`);
+        return r.ok;
+      },
+      triggerInstance: (socket, connection, local, remote, n) => {
+        const template = this.units.get(socket)!.socket!.service;
+        const at = template.indexOf('@');
+        const instance = `${template.slice(0, at + 1)}${n}-${local}-${remote}${template.slice(at + 1)}`;
+        if (!parseUnitName(instance)) {
+          this.log(socket, `${socket}: Cannot name an instance for the connection from ${remote}.`);
+          return false;
+        }
+        this.connections.set(instance, { socket, connection });
+        const r = this.enqueue('start', instance);
+        if (!r.ok) {
+          this.connections.delete(instance);
+          this.log(socket, `${socket}: Failed to queue service startup job for ${instance}: ${r.message}`);
+        }
+        return r.ok;
+      },
+    };
+  }
+
+  /** The listening sockets a service's main process gets: its Sockets=, then the sockets that start it. */
+  private socketsFor(service: string): string[] {
+    const r = this.units.get(service);
+    const out: string[] = [];
+    const open = (name: string): boolean => {
+      const sock = this.units.get(name)?.socket;
+      return !!sock && !sock.settings.accept && (sock.sub === 'listening' || sock.sub === 'running');
+    };
+    for (const n of r?.def.loaded.settings?.service?.sockets ?? []) if (open(n) && !out.includes(n)) out.push(n);
+    for (const o of this.units.values()) if (o.socket && o.socket.service === service && open(o.name) && !out.includes(o.name)) out.push(o.name);
+    return out;
+  }
+
   activeState(r: UnitRecord): ActiveState {
     if (r.service) return r.service.activeState;
     if (r.timer) return r.timer.activeState;
+    if (r.socket) return r.socket.activeState;
     return r.plainActive ? 'active' : 'inactive';
   }
 
   private subState(r: UnitRecord): SubState {
     if (r.service) return r.service.sub;
     if (r.timer) return r.timer.sub;
+    if (r.socket) return r.socket.sub;
     return r.plainActive ? 'active' : 'dead';
   }
 
@@ -206,7 +315,8 @@ export class Manager {
     const svc = r.service;
     return {
       name, id: r.name, description: l.settings?.unit.description || r.name, loadState: l.loadState,
-      activeState: this.activeState(r), subState: this.subState(r), result: svc ? svc.result : r.timer ? r.timer.result : null,
+      activeState: this.activeState(r), subState: this.subState(r),
+      result: svc ? svc.result : r.timer ? r.timer.result : r.socket ? r.socket.result as ServiceResult : null,
       fragmentPath: l.fragmentPath, dropInPaths: l.dropInPaths, mainPid: svc?.mainPid ?? null,
       execMainPid: svc?.execMainPid ?? null,
       controlPid: svc?.controlPid ?? null, execMain: svc?.mainExit ? { code: svc.mainExit.code, status: svc.mainExit.status } : null,
@@ -216,6 +326,12 @@ export class Manager {
       job: r.job ? { id: r.job.id, type: r.job.type, state: r.job.state } : null,
       times: { ...r.times }, deps: r.deps,
       timer: r.timer ? this.timerStatus(r.timer) : null,
+      socket: r.socket ? {
+        listen: r.socket.settings.listen.map((l) => ({ type: l.kind === 'stream' ? 'Stream' as const : 'Datagram' as const, address: l.text })),
+        triggers: r.socket.service, accept: r.socket.settings.accept, nAccepted: r.socket.nAccepted, nConnections: r.socket.nConnections,
+      } : null,
+      triggeredBy: [...this.units.values()].filter((o) => o.socket && o.socket.service === r.name).map((o) => o.name)
+        .concat(this.connections.has(r.name) ? [this.connections.get(r.name)!.socket] : []),
       diagnostics: l.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}`),
     };
   }
@@ -255,7 +371,7 @@ export class Manager {
   reloadDefinitions(): void {
     for (const r of this.units.values()) {
       r.def = this.opts.load(r.name);
-      r.deps = dependenciesOf(r.def);
+      r.deps = this.depsOf(r.def);
       this.attachMachine(r);
     }
   }
@@ -319,11 +435,19 @@ export class Manager {
     const r = this.get(name);
     r.service?.resetFailed();
     r.timer?.resetFailed();
+    r.socket?.resetFailed();
   }
 
   handle(ev: ShellEvent): void {
     const r = this.units.get(ev.unit);
     if (r?.timer && ev.kind === 'timer') r.timer.onTimer(ev.token);
+    if (r?.socket) {
+      if (ev.kind === 'socket-opened') r.socket.opened(ev.token);
+      else if (ev.kind === 'socket-failed') r.socket.openFailed(ev.token, ev.error);
+      else if (ev.kind === 'socket-ready') r.socket.ready();
+      else if (ev.kind === 'socket-accepted') r.socket.accepted(ev.token, ev.connection, ev.local, ev.remote);
+      return this.dispatch();
+    }
     if (!r?.service) return this.dispatch();
     r.service.handle(ev);
     this.dispatch();
@@ -514,6 +638,8 @@ export class Manager {
         if (!r.service.start() && r.job === j) this.finishJob(r, 'failed');
       } else if (r.timer) {
         r.timer.start();
+      } else if (r.socket) {
+        r.socket.start();
       } else {
         r.plainActive = true;
         this.onChanged(r.name);
@@ -527,6 +653,8 @@ export class Manager {
         r.service.stop();
       } else if (r.timer) {
         r.timer.stop();
+      } else if (r.socket) {
+        r.socket.stop();
       } else {
         r.plainActive = false;
         this.onChanged(r.name);
@@ -608,6 +736,16 @@ export class Manager {
     if (isInactive && !wasInactive) r.times.inactiveEnter = now;
     this.effects.push({ kind: 'changed', unit: name });
     for (const t of this.units.values()) if (t.timer && t.timer.settings.unit === name && prev !== cur) t.timer.unitChanged(cur);
+    if (prev !== cur) {
+      for (const o of this.units.values()) if (o.socket && o.socket.service === name) o.socket.serviceChanged(cur, r.service?.result ?? null);
+      const conn = this.connections.get(name);
+      if (conn && isInactive && !wasInactive) {
+        // Accept=yes: the instance for one connection is done; the init's copy of the connection goes too.
+        this.connections.delete(name);
+        this.effects.push({ kind: 'connection-close', unit: conn.socket, connection: conn.connection });
+        this.units.get(conn.socket)?.socket?.connectionEnded();
+      }
+    }
 
     const j = r.job;
     if (j && j.state === 'running') {

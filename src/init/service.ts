@@ -2,7 +2,7 @@
 // start-pre → start → start-post → running/exited → stop → stop-sigterm →
 // stop-sigkill → stop-post → dead/failed (→ auto-restart). Pure: it emits
 // effects (spawn, kill, timers, logs) and is driven by the shell's reports.
-import type { ExecCommand, ServiceSettings } from '../units/index.js';
+import { formatTimespan, type ExecCommand, type ServiceSettings } from '../units/index.js';
 import type { Effect, ExecStage, ShellEvent } from './effects.js';
 import {
   isCleanExit, resultOfExit, serviceActiveState, shallRestart, SYSTEMD_EXIT_NAMES,
@@ -55,6 +55,9 @@ export class ServiceMachine {
   /** KillMode=mixed: whether the rest of the group has had its SIGKILL. */
   private restKilled = true;
   private startTimes: number[] = [];
+  private watchdogToken = -1;
+  /** The last control process's exit (ExecCondition= tells skip from failure by it). */
+  private lastControlExit: ExitInfo | null = null;
   private explicitStop = false;
   private runningList: { stage: ExecStage; list: ExecCommand[]; index: number; main: boolean; env: Record<string, string>; cont: Continuation } | null = null;
 
@@ -93,7 +96,7 @@ export class ServiceMachine {
     this.mainExit = null;
     this.mainPid = null;
     this.statusText = '';
-    this.enterStartPre();
+    this.enterCondition();
     return true;
   }
 
@@ -145,6 +148,7 @@ export class ServiceMachine {
           this.mainPid = ev.pid;
           this.execMainPid = ev.pid;
           this.mainAlive = true;
+          this.resetWatchdog();
           if (this.sub === 'start' && (this.svc.type === 'simple' || this.svc.type === 'exec' || this.svc.type === 'idle' || this.svc.type === 'dbus')) this.enterStartPost();
           else this.ctx.changed(this.name);
         } else if (ev.token === this.controlToken) {
@@ -185,6 +189,13 @@ export class ServiceMachine {
         }
         return;
       case 'timer':
+        if (ev.slot === 'watchdog') {
+          if (ev.token === this.watchdogToken) {
+            this.watchdogToken = -1;
+            this.onWatchdog();
+          }
+          return;
+        }
         if (ev.token === this.timerToken) {
           this.timerToken = -1;
           this.onTimeout();
@@ -194,6 +205,24 @@ export class ServiceMachine {
   }
 
   // --- states -------------------------------------------------------------
+
+  /** ExecCondition=: exit 0 goes on, 1–254 skips the unit (not a failure), 255 or a signal fails it. */
+  private enterCondition(): void {
+    if (this.svc.execCondition.length === 0) return this.enterStartPre();
+    this.set('condition');
+    this.armTimer(this.svc.timeoutStartUsec);
+    this.lastControlExit = null;
+    this.runList('condition', this.svc.execCondition, false, {}, (ok, r) => {
+      if (ok) return this.enterStartPre();
+      const e = this.lastControlExit;
+      if (e && e.code === 'exited' && e.status >= 1 && e.status <= 254) {
+        this.result = 'exec-condition';
+        this.enterSignal('stop-sigterm', 'exec-condition');
+        return;
+      }
+      this.enterSignal('stop-sigterm', r);
+    });
+  }
 
   private enterStartPre(): void {
     this.set('start-pre');
@@ -243,11 +272,13 @@ export class ServiceMachine {
     this.runList('stop', this.svc.execStop, false, this.mainEnv(), (ok, r) => this.enterSignal('stop-sigterm', ok ? 'success' : r));
   }
 
-  private enterSignal(state: 'stop-sigterm' | 'stop-sigkill', f: ServiceResult): void {
+  private enterSignal(state: 'stop-sigterm' | 'stop-sigkill' | 'stop-watchdog', f: ServiceResult): void {
     if (this.result === 'success') this.result = f;
     this.runningList = null;
+    this.cancelWatchdog();
     const mode = this.svc.killMode;
-    const sig = state === 'stop-sigterm' ? this.svc.killSignal : 9;
+    // WatchdogSignal= defaults to SIGABRT (systemd.kill(5)).
+    const sig = state === 'stop-sigterm' ? this.svc.killSignal : state === 'stop-watchdog' ? 6 : 9;
     this.set(state);
     this.armTimer(this.svc.timeoutStopUsec);
     if (this.controlRunning) this.ctx.emit({ kind: 'kill', unit: this.name, who: 'control', signal: sig });
@@ -271,7 +302,7 @@ export class ServiceMachine {
 
   /** In stop-sigterm/stop-sigkill: move on once what we wait for is gone. */
   private checkStopDone(): void {
-    if (this.sub !== 'stop-sigterm' && this.sub !== 'stop-sigkill') return;
+    if (this.sub !== 'stop-sigterm' && this.sub !== 'stop-sigkill' && this.sub !== 'stop-watchdog') return;
     const mode = this.svc.killMode;
     const mainMatters = mode !== 'none' && this.mainAlive && this.mainToken !== -1;
     if (this.waitingEmpty || mainMatters || this.controlRunning) return;
@@ -300,6 +331,7 @@ export class ServiceMachine {
   private enterDead(f: ServiceResult): void {
     if (this.result === 'success') this.result = f;
     this.cancelTimer();
+    this.cancelWatchdog();
     this.runningList = null;
     // Leftovers of ExecStopPost= go too (systemd's final-sigkill).
     if (this.svc.killMode === 'control-group' || this.svc.killMode === 'mixed') this.ctx.emit({ kind: 'kill', unit: this.name, who: 'all', signal: 9 });
@@ -308,18 +340,20 @@ export class ServiceMachine {
     this.mainToken = -1;
     this.mainAlive = false;
     if (this.result === 'success') this.log('Deactivated successfully.');
+    else if (this.result === 'exec-condition') this.log("Skipped due to 'exec-condition'.");
     else this.log(`Failed with result '${this.result}'.`);
-    if (!this.explicitStop && shallRestart(this.svc.restart, this.result, this.mainExit, this.svc.restartPreventExitStatus)) {
+    if (!this.explicitStop && shallRestart(this.svc.restart, this.result, this.mainExit, this.svc.restartPreventExitStatus, this.svc.restartForceExitStatus)) {
       this.set('auto-restart');
       this.armTimer(this.svc.restartUsec);
       return;
     }
-    this.set(this.result === 'success' ? 'dead' : 'failed');
+    // A skip by ExecCondition= is not a failure: the unit is simply inactive.
+    this.set(this.result === 'success' || this.result === 'exec-condition' ? 'dead' : 'failed');
   }
 
   private onTimeout(): void {
     switch (this.sub) {
-      case 'start-pre': case 'start': case 'start-post':
+      case 'condition': case 'start-pre': case 'start': case 'start-post':
         this.log(`${this.sub === 'start' ? 'start' : this.sub} operation timed out. Terminating.`);
         this.enterSignal('stop-sigterm', 'timeout');
         return;
@@ -334,6 +368,10 @@ export class ServiceMachine {
       case 'stop':
         this.log('Stopping timed out. Terminating.');
         this.enterSignal('stop-sigterm', 'timeout');
+        return;
+      case 'stop-watchdog':
+        this.log("State 'stop-watchdog' timed out. Killing.");
+        this.enterSignal('stop-sigkill', 'timeout');
         return;
       case 'stop-sigterm':
         if (this.svc.sendSIGKILL) {
@@ -401,6 +439,7 @@ export class ServiceMachine {
   }
 
   private onControlExit(exit: ExitInfo, forkedMain: number | null): void {
+    this.lastControlExit = exit;
     this.controlRunning = false;
     this.controlPid = null;
     this.controlToken = -1;
@@ -414,6 +453,7 @@ export class ServiceMachine {
       this.execMainPid = forkedMain;
       this.mainAlive = forkedMain !== null;
       if (forkedMain === null) this.log('New main PID could not be determined.');
+      else this.resetWatchdog();
     }
     this.advance(ok, ok ? 'success' : resultOfExit(exit, { type: 'oneshot', successExitStatus: this.svc.successExitStatus }));
   }
@@ -466,7 +506,35 @@ export class ServiceMachine {
       this.statusText = fields.STATUS;
       this.ctx.changed(this.name);
     }
+    if (fields.WATCHDOG === '1') this.resetWatchdog();
+    if (fields.WATCHDOG === 'trigger' && this.watchdogToken !== -1) {
+      this.cancelWatchdog();
+      this.onWatchdog();
+      return;
+    }
     if (fields.READY === '1' && this.sub === 'start' && this.svc.type === 'notify') this.enterStartPost();
+  }
+
+  // --- watchdog -------------------------------------------------------------
+
+  /** WatchdogSec=: (re)arm while the main process lives; each WATCHDOG=1 starts the wait again. */
+  private resetWatchdog(): void {
+    if (this.svc.watchdogUsec <= 0 || !this.mainAlive) return;
+    if (!['start', 'start-post', 'running', 'reload'].includes(this.sub)) return;
+    this.watchdogToken = this.ctx.token();
+    this.ctx.emit({ kind: 'timer', unit: this.name, token: this.watchdogToken, usec: this.svc.watchdogUsec, slot: 'watchdog' });
+  }
+
+  private cancelWatchdog(): void {
+    if (this.watchdogToken === -1) return;
+    this.watchdogToken = -1;
+    this.ctx.emit({ kind: 'cancel-timer', unit: this.name, slot: 'watchdog' });
+  }
+
+  private onWatchdog(): void {
+    if (!this.mainAlive || !['start', 'start-post', 'running', 'reload'].includes(this.sub)) return;
+    this.log(`Watchdog timeout (limit ${formatTimespan(this.svc.watchdogUsec)})!`);
+    this.enterSignal('stop-watchdog', 'watchdog');
   }
 
   /** Give up on processes that will not die, so the unit can settle. */

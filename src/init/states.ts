@@ -6,11 +6,12 @@ export type ActiveState = 'active' | 'reloading' | 'inactive' | 'failed' | 'acti
 
 export type ServiceSubState =
   | 'dead' | 'condition' | 'start-pre' | 'start' | 'start-post' | 'running' | 'exited' | 'reload'
-  | 'stop' | 'stop-sigterm' | 'stop-sigkill' | 'stop-post' | 'failed' | 'auto-restart';
+  | 'stop' | 'stop-watchdog' | 'stop-sigterm' | 'stop-sigkill' | 'stop-post' | 'failed' | 'auto-restart';
 
 export type TargetSubState = 'dead' | 'active';
 export type TimerSubState = 'dead' | 'waiting' | 'running' | 'elapsed' | 'failed';
-export type SubState = ServiceSubState | TargetSubState | TimerSubState;
+export type SocketSubState = 'dead' | 'start-pre' | 'listening' | 'running' | 'failed';
+export type SubState = ServiceSubState | TargetSubState | TimerSubState | SocketSubState;
 
 /** A service's Result= property (service_result_to_string()). */
 export type ServiceResult =
@@ -29,7 +30,7 @@ export function serviceActiveState(sub: ServiceSubState): ActiveState {
     case 'condition': case 'start-pre': case 'start': case 'start-post': case 'auto-restart': return 'activating';
     case 'running': case 'exited': return 'active';
     case 'reload': return 'reloading';
-    case 'stop': case 'stop-sigterm': case 'stop-sigkill': case 'stop-post': return 'deactivating';
+    case 'stop': case 'stop-watchdog': case 'stop-sigterm': case 'stop-sigkill': case 'stop-post': return 'deactivating';
   }
 }
 
@@ -63,12 +64,14 @@ export function shallRestart(
   result: ServiceResult,
   exit: ExitInfo | null,
   prevent: ServiceSettings['restartPreventExitStatus'],
+  force: ServiceSettings['restartForceExitStatus'] = { codes: [], signals: [] },
 ): boolean {
-  if (result === 'start-limit-hit') return false;
-  if (exit) {
-    if (exit.code === 'exited' && prevent.codes.includes(exit.status)) return false;
-    if (exit.code !== 'exited' && prevent.signals.includes(exit.status)) return false;
-  }
+  if (result === 'start-limit-hit' || result === 'exec-condition') return false;
+  const inSet = (set: ServiceSettings['restartPreventExitStatus']): boolean =>
+    exit !== null && (exit.code === 'exited' ? set.codes.includes(exit.status) : set.signals.includes(exit.status));
+  if (inSet(prevent)) return false;
+  // RestartForceExitStatus= restarts whatever Restart= says (Restart=no included).
+  if (inSet(force)) return true;
   switch (policy) {
     case 'no': return false;
     case 'always': return true;

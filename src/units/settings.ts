@@ -96,6 +96,8 @@ export interface ServiceSettings {
   /** Effective type: Type=, else simple with ExecStart=, else oneshot (dbus with BusName=). */
   type: ServiceType;
   busName: string | null;
+  /** ExecCondition=: exit 1–254 skips the unit, 255 or a signal fails it. */
+  execCondition: ExecCommand[];
   execStartPre: ExecCommand[];
   execStart: ExecCommand[];
   execStartPost: ExecCommand[];
@@ -113,6 +115,10 @@ export interface ServiceSettings {
   sendSIGKILL: boolean;
   successExitStatus: ExitStatusSet;
   restartPreventExitStatus: ExitStatusSet;
+  /** RestartForceExitStatus=: these exits restart the service whatever Restart= says. */
+  restartForceExitStatus: ExitStatusSet;
+  /** WatchdogSec=: 0 when off. */
+  watchdogUsec: number;
   /** Environment= assignments in effect, in order; a later one for the same name wins. */
   environment: Record<string, string>;
   environmentFiles: EnvironmentFileRef[];
@@ -143,6 +149,14 @@ export interface SocketSettings {
   service: string | null;
   socketMode: number;
   bindIPv6Only: BindIPv6Only;
+  /** FileDescriptorName=: the name in LISTEN_FDNAMES (default: the socket unit's name). */
+  fileDescriptorName: string | null;
+  backlog: number;
+  /** RemoveOnStop=: unlink the socket files when the socket stops. */
+  removeOnStop: boolean;
+  /** TriggerLimitIntervalSec=/TriggerLimitBurst= (defaults 2 s and 20, 200 with Accept=yes). */
+  triggerLimitIntervalUsec: number;
+  triggerLimitBurst: number | null;
 }
 
 export interface TimerSettings {
@@ -518,6 +532,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
     if (!e.ok) err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
     else c.s.service!.busName = e.value === '' ? null : e.value;
   },
+  ExecCondition: execParser((s) => s.execCondition),
   ExecStartPre: execParser((s) => s.execStartPre),
   ExecStart: execParser((s) => s.execStart),
   ExecStartPost: execParser((s) => s.execStartPost),
@@ -546,6 +561,8 @@ const SERVICE_KEYS: Record<string, Handler> = {
   SendSIGKILL: boolParser((c, v) => (c.s.service!.sendSIGKILL = v)),
   SuccessExitStatus: statusSetParser((s) => s.successExitStatus),
   RestartPreventExitStatus: statusSetParser((s) => s.restartPreventExitStatus),
+  RestartForceExitStatus: statusSetParser((s) => s.restartForceExitStatus),
+  WatchdogSec: secParser((c, v) => (c.s.service!.watchdogUsec = v)),
   Environment: (c, a) => envFromValue(c, a),
   EnvironmentFile: (c, a) => {
     const svc = c.s.service!;
@@ -665,6 +682,24 @@ const SOCKET_KEYS: Record<string, Handler> = {
     const m = parseMode(a.value);
     if (m === null) err(c, a, `Failed to parse mode value, ignoring: ${a.value}`);
     else c.s.socket!.socketMode = m;
+  },
+  FileDescriptorName: (c, a) => {
+    const e = c.expand(a.value);
+    if (!e.ok) err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
+    // fdname_is_valid(): printable ASCII without ':', at most 255 characters.
+    else if (e.value !== '' && (e.value.length > 255 || !/^[\x21-\x7e]+$/.test(e.value) || e.value.includes(':'))) {
+      err(c, a, `Invalid file descriptor name, ignoring: ${e.value}`);
+    } else c.s.socket!.fileDescriptorName = e.value === '' ? null : e.value;
+  },
+  Backlog: (c, a) => {
+    if (!/^\d+$/.test(a.value) || Number(a.value) > 2 ** 31 - 1) err(c, a, `Failed to parse unsigned value, ignoring: ${a.value}`);
+    else c.s.socket!.backlog = Number(a.value);
+  },
+  RemoveOnStop: boolParser((c, v) => (c.s.socket!.removeOnStop = v)),
+  TriggerLimitIntervalSec: secParser((c, v) => (c.s.socket!.triggerLimitIntervalUsec = v)),
+  TriggerLimitBurst: (c, a) => {
+    if (!/^\d+$/.test(a.value)) err(c, a, `Failed to parse unsigned value, ignoring: ${a.value}`);
+    else c.s.socket!.triggerLimitBurst = Number(a.value);
   },
   BindIPv6Only: (c, a) => {
     const b = parseBoolean(a.value);
@@ -834,7 +869,7 @@ function emptySettings(name: string, type: UnitType): UnitSettings {
       ? {
           typeSetting: null, type: 'simple', busName: null, execStartPre: [], execStart: [], execStartPost: [],
           execReload: [], execStop: [], execStopPost: [], remainAfterExit: false, restart: 'no',
-          restartUsec: 100_000, timeoutStartUsec: 90 * USEC_PER_SEC, timeoutStopUsec: 90 * USEC_PER_SEC,
+          restartUsec: 100_000, execCondition: [], restartForceExitStatus: { codes: [], signals: [] }, watchdogUsec: 0, timeoutStartUsec: 90 * USEC_PER_SEC, timeoutStopUsec: 90 * USEC_PER_SEC,
           killMode: 'control-group', killSignal: 15, sendSIGKILL: true,
           successExitStatus: { codes: [], signals: [] }, restartPreventExitStatus: { codes: [], signals: [] },
           environment: {}, environmentFiles: [], workingDirectory: null, workingDirectoryMissingOk: false,
@@ -843,7 +878,10 @@ function emptySettings(name: string, type: UnitType): UnitSettings {
         }
       : null,
     socket: type === 'socket'
-      ? { listen: [], accept: false, service: null, socketMode: 0o666, bindIPv6Only: 'default' }
+      ? {
+          listen: [], accept: false, service: null, socketMode: 0o666, bindIPv6Only: 'default', fileDescriptorName: null,
+          backlog: 4096, removeOnStop: false, triggerLimitIntervalUsec: 2 * USEC_PER_SEC, triggerLimitBurst: null,
+        }
       : null,
     timer: type === 'timer'
       ? {
@@ -960,6 +998,8 @@ function verify(c: Ctx): string | null {
     if (!svc.remainAfterExit && svc.execStart.length === 0) return 'Service has no ExecStart= and no SuccessAction= settings and does not have RemainAfterExit=yes set. Refusing.';
     if (svc.type !== 'oneshot' && svc.execStart.length > 1) return 'Service has more than one ExecStart= setting, which is only allowed for Type=oneshot services. Refusing.';
     if (svc.type === 'oneshot' && (svc.restart === 'always' || svc.restart === 'on-success')) return "Service has Restart= set to either always or on-success, which isn't allowed for Type=oneshot services. Refusing.";
+    // WatchdogSec= needs the notify socket: NotifyAccess= defaults to main then (service_add_extras()).
+    if (svc.watchdogUsec > 0 && svc.notifyAccess === 'none') svc.notifyAccess = 'main';
     if (svc.type === 'dbus' && !svc.busName) return 'Service is of type D-Bus but no D-Bus service name has been specified. Refusing.';
   }
   const sock = c.s.socket;

@@ -23,6 +23,8 @@ export interface MachineRoot {
 const BASIC_TARGETS: Record<string, string> = {
   'multi-user.target': '[Unit]\nDescription=Multi-User System\nDocumentation=man:systemd.special(7)\nAllowIsolate=yes\n',
   'basic.target': '[Unit]\nDescription=Basic System\nDocumentation=man:systemd.special(7)\n',
+  'sockets.target': '[Unit]\nDescription=Sockets\nDocumentation=man:systemd.special(7)\n',
+  'timers.target': '[Unit]\nDescription=Timers\nDocumentation=man:systemd.special(7)\n',
   'network.target': '[Unit]\nDescription=Network\nDocumentation=man:systemd.special(7)\n',
   'network-online.target': '[Unit]\nDescription=Network is Online\nDocumentation=man:systemd.special(7)\nAfter=network.target\n',
 };

@@ -17,6 +17,7 @@ import { Journal, type JournalEntry, type JournalOptions } from './journal.js';
 import { NotifySockets } from './notify.js';
 import { prepareRoot, specifierContext, type MachineRoot } from './root.js';
 import { isAlive, ProcessTracker } from './tracker.js';
+import { ListeningSockets, listenExecPath } from './sockets.js';
 import { linkedDeps, readUnitView } from './view.js';
 
 export interface InitOptions {
@@ -52,6 +53,7 @@ export class InitNode extends EventEmitter {
   private mainWatch = new Map<string, NodeJS.Timeout>();
   private waiters = new Map<number, ((r: JobResult) => void)[]>();
   private notify: NotifySockets;
+  readonly sockets: ListeningSockets;
   private pumping = false;
   private readonly pollMs: number;
   private closed = false;
@@ -69,6 +71,7 @@ export class InitNode extends EventEmitter {
     this.journal = new Journal(this.machine.journalDir, opts.journal);
     this.tracker = new ProcessTracker(this.machine.tag, opts.environTracking ?? false);
     this.notify = new NotifySockets(path.join(this.machine.runDir, 'notify'), (unit, fields) => this.feed({ kind: 'notify', unit, fields }));
+    this.sockets = new ListeningSockets(this.machine.root, (unit) => this.feed({ kind: 'socket-ready', unit }));
     this.view = readUnitView(this.machine.root);
     this.viewStamp = this.dirStamp();
     const start = process.hrtime.bigint();
@@ -116,9 +119,15 @@ export class InitNode extends EventEmitter {
     return readUnitView(this.machine.root);
   }
 
-  /** Starts default.target (what a boot does); resolves with its job's result. */
-  boot(): Promise<RequestResult> {
+  /**
+   * What a boot does: sockets.target (every enabled socket listens before
+   * the services start, as basic.target pulls it in on systemd), then
+   * default.target; resolves with default.target's job result.
+   */
+  async boot(): Promise<RequestResult> {
     this.initLog(`coracle init on ${this.machine.root} (machine ${this.machine.machineId}), tracking processes by ${this.tracker.mode}.`);
+    await this.request('start', 'sockets.target');
+    await this.request('start', 'timers.target');
     return this.request('start', 'default.target');
   }
 
@@ -183,6 +192,7 @@ export class InitNode extends EventEmitter {
     this.closed = true;
     for (const t of [...this.timers.values(), ...this.emptyWatch.values(), ...this.mainWatch.values()]) clearTimeout(t);
     this.notify.closeAll();
+    this.sockets.closeAll();
     this.tracker.dispose();
     this.initLog('All units stopped; the init exits.');
     this.journal.close();
@@ -214,18 +224,48 @@ export class InitNode extends EventEmitter {
       case 'kill': return this.kill(e.unit, e.who, e.signal);
       case 'watch-empty': return this.watchEmpty(e.unit, e.token);
       case 'timer': {
-        clearTimeout(this.timers.get(e.unit));
+        const key = e.slot ? `${e.unit}\0${e.slot}` : e.unit;
+        clearTimeout(this.timers.get(key));
         const t = setTimeout(() => {
-          this.timers.delete(e.unit);
-          this.feed({ kind: 'timer', unit: e.unit, token: e.token });
+          this.timers.delete(key);
+          this.feed({ kind: 'timer', unit: e.unit, token: e.token, ...(e.slot ? { slot: e.slot } : {}) });
         }, Math.min(Math.ceil(e.usec / 1000), MAX_TIMEOUT_MS));
-        this.timers.set(e.unit, t);
+        this.timers.set(key, t);
         return;
       }
-      case 'cancel-timer':
-        clearTimeout(this.timers.get(e.unit));
-        this.timers.delete(e.unit);
+      case 'cancel-timer': {
+        const key = e.slot ? `${e.unit}\0${e.slot}` : e.unit;
+        clearTimeout(this.timers.get(key));
+        this.timers.delete(key);
         return;
+      }
+      case 'socket-open': {
+        const settings = this.manager.definition(e.unit).loaded.settings?.socket;
+        try {
+          if (!settings) throw new Error('unit has no socket settings');
+          this.sockets.open(e.unit, settings);
+        } catch (err) {
+          return this.feed({ kind: 'socket-failed', unit: e.unit, token: e.token, error: (err as Error).message });
+        }
+        return this.feed({ kind: 'socket-opened', unit: e.unit, token: e.token });
+      }
+      case 'socket-watch':
+        return this.sockets.watch(e.unit, e.on);
+      case 'socket-close':
+        return this.sockets.close(e.unit);
+      case 'socket-accept': {
+        let c: ReturnType<ListeningSockets['accept']> = null;
+        try {
+          c = this.sockets.accept(e.unit);
+        } catch (err) {
+          this.initLog(`${e.unit}: Failed to accept connection: ${(err as Error).message}`, e.unit);
+        }
+        // Nothing waited after all (another reader took it): watch again.
+        if (!c) return this.sockets.watch(e.unit, true);
+        return this.feed({ kind: 'socket-accepted', unit: e.unit, token: e.token, ...c });
+      }
+      case 'connection-close':
+        return this.sockets.closeConnection(e.connection);
       case 'log':
         this.record({ unit: e.unit, pid: process.pid, id: 'coracle', stream: 'init', msg: e.message });
         this.opts.echo?.(e.message);
@@ -287,19 +327,33 @@ export class InitNode extends EventEmitter {
         this.initLog(`${e.unit}: Failed to open the notify socket: ${(err as Error).message}`, e.unit);
       }
     }
+    // Socket activation (sd_listen_fds(3)): the listening sockets as fd 3…, LISTEN_FDS, LISTEN_FDNAMES.
+    const passed = (e.sockets ?? []).flatMap((u) => this.sockets.fds(u));
+    const connFd = e.connection !== undefined ? this.sockets.connectionFd(e.connection) : null;
+    if (connFd !== null) passed.push({ fd: connFd, name: 'connection' });
+    if (passed.length > 0) {
+      base.LISTEN_FDS = String(passed.length);
+      base.LISTEN_FDNAMES = passed.map((f) => f.name).join(':');
+    }
+    if (svc.watchdogUsec > 0 && e.main) base.WATCHDOG_USEC = String(svc.watchdogUsec);
     const prep = prepareExec(e.command, svc, { root: this.machine.root, base, stage: e.env });
     if (!prep.ok) return this.feed({ kind: 'spawn-failed', unit: e.unit, token: e.token, status: prep.status, error: prep.error });
     const p = prep.spawn;
+    // LISTEN_PID must be the service's own pid, known only after the fork: a tiny helper sets it and execs the service.
+    const [file, args, argv0] = passed.length > 0 ? [listenExecPath(), [p.file, p.argv0, ...p.args], 'listen-exec'] : [p.file, p.args, p.argv0];
     let child: ChildProcess;
     try {
       child = this.tracker.spawnInto(e.unit, () =>
-        spawn(p.file, p.args, {
-          argv0: p.argv0, cwd: p.cwd, env: p.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+        spawn(file, args, {
+          argv0, cwd: p.cwd, env: p.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', ...passed.map((f) => f.fd)],
           ...(p.uid !== undefined ? { uid: p.uid } : {}), ...(p.gid !== undefined ? { gid: p.gid } : {}),
         }),
       );
     } catch (err) {
       return this.feed({ kind: 'spawn-failed', unit: e.unit, token: e.token, status: 203, error: (err as Error).message });
+    } finally {
+      // The instance has its connection now; the init's copy goes.
+      if (e.connection !== undefined) this.sockets.closeConnection(e.connection);
     }
     let reported = false;
     child.on('error', (err) => {
