@@ -2,6 +2,7 @@
 // Argument handling and output formatting only; the work lives in src/<piece>/.
 import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
+import { cloudinitCommand } from './cloudinit.js';
 import { clusterCommand } from './cluster.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
@@ -41,6 +42,11 @@ const subcommands: Subcommand[] = [
     name: 'journalctl',
     summary: "read the journal of a machine root (journalctl's formats)",
     run: journalctlCommand,
+  },
+  {
+    name: 'cloudinit',
+    summary: 'validate and apply cloud-config, scripts and Ignition to a machine root (coreos-cloudinit)',
+    run: cloudinitCommand,
   },
   {
     name: 'cluster',

@@ -2,7 +2,7 @@
 // renderer, and writes rendered changes into it the way the original wrote
 // files (temp file in the same directory, chmod, chown, rename; parents
 // created 0755). Unit actions are not carried out here: they go to the init.
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lchownSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { Change, Rendered, RootView } from './render.js';
@@ -99,6 +99,17 @@ function applyOne(rootDir: string, c: Change, result: ApplyResult): void {
       // Destructive, like the original: whatever was there is replaced.
       rmSync(full, { force: true, recursive: true });
       symlinkSync('/dev/null', full);
+      break;
+    case 'link':
+      mkdirSync(dirname(full), { recursive: true, mode: 0o755 });
+      rmSync(full, { force: true, recursive: true });
+      if (c.hard) linkSync(join(rootDir, c.target), full);
+      else symlinkSync(c.target, full);
+      if (c.owner && !c.hard) {
+        const id = isRoot() ? resolveOwner(rootDir, c.owner) : null;
+        if (id) lchownSync(full, id.uid, id.gid);
+        else result.ownersNotSet.push({ path: c.path, owner: c.owner });
+      }
       break;
     case 'unmask': {
       let remove = false;

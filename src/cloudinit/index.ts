@@ -35,6 +35,7 @@ export {
   type RootView,
   type UnitAction,
   type UnitCommand,
+  type Note,
 } from './render.js';
 export { addUser, keySetContent, mergeAuthorizedKeys, setPasswordHash, type AccountFiles } from './users.js';
 

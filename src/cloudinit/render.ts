@@ -35,7 +35,9 @@ export type Change =
   /** Replace whatever is at path with a symlink to /dev/null. */
   | { kind: 'mask'; path: string }
   /** Remove path if it is an empty file or a character device (/dev/null). */
-  | { kind: 'unmask'; path: string };
+  | { kind: 'unmask'; path: string }
+  /** A symbolic link (target as written) or a hard link (target inside the root). */
+  | { kind: 'link'; path: string; target: string; hard: boolean; owner?: string };
 
 export type UnitCommand = 'start' | 'stop' | 'restart' | 'reload' | 'try-restart' | 'reload-or-restart' | 'reload-or-try-restart';
 
@@ -51,6 +53,14 @@ export interface Rendered {
   /** Where the original would have stopped applying, with its message. The
    *  changes before that point are kept, as the original had made them. */
   error?: string;
+  /** The lines the original logged while applying: each is printed once the
+   *  first `at` changes are written. */
+  notes?: Note[];
+}
+
+export interface Note {
+  at: number;
+  message: string;
 }
 
 export interface RenderOptions {
@@ -102,7 +112,11 @@ class Overlay implements RootView {
 
 class Out {
   changes: Change[] = [];
+  notes: Note[] = [];
   constructor(readonly root: Overlay) {}
+  note(message: string): void {
+    this.notes.push({ at: this.changes.length, message });
+  }
   file(path: string, content: string | Uint8Array, mode: number, owner?: string): void {
     const data = typeof content === 'string' ? utf8(content) : content;
     const text = typeof content === 'string' ? content : Buffer.from(content).toString('utf8');
@@ -127,10 +141,10 @@ export function renderCloudConfig(parsed: ParsedCloudConfig, view: RootView, opt
     renderFiles(cfg, parsed.fileContents, out, options);
     const units = renderUnits(cfg, out);
     actions.push(...units.actions);
-    return { changes: out.changes, actions, ...(units.error ? { error: units.error } : {}) };
+    return { changes: out.changes, actions, notes: out.notes, ...(units.error ? { error: units.error } : {}) };
   } catch (e) {
-    if (e instanceof Abort) return { changes: out.changes, actions, error: e.message };
-    return { changes: out.changes, actions, error: e instanceof Error ? e.message : String(e) };
+    if (e instanceof Abort) return { changes: out.changes, actions, notes: out.notes, error: e.message };
+    return { changes: out.changes, actions, notes: out.notes, error: e instanceof Error ? e.message : String(e) };
   }
 }
 
@@ -145,7 +159,9 @@ function mergeMetadata(c: CloudConfig, o: RenderOptions): CloudConfig {
 }
 
 function renderHostname(cfg: CloudConfig, out: Out): void {
-  if (cfg.hostname !== '') out.file('etc/hostname', `${cfg.hostname}\n`, 0o644);
+  if (cfg.hostname === '') return;
+  out.file('etc/hostname', `${cfg.hostname}\n`, 0o644);
+  out.note(`Set hostname to ${cfg.hostname}`);
 }
 
 // ---------------------------------------------------------------------------
@@ -154,7 +170,10 @@ function renderHostname(cfg: CloudConfig, out: Out): void {
 function renderUsers(cfg: CloudConfig, out: Out, o: RenderOptions): void {
   const keyName = o.sshKeyName ?? DEFAULT_SSH_KEY_NAME;
   for (const u of cfg.users) {
-    if (u.name === '') continue;
+    if (u.name === '') {
+      out.note("User object has no 'name' field, skipping");
+      continue;
+    }
     const files = {
       passwd: out.root.read('etc/passwd') ?? '',
       shadow: out.root.read('etc/shadow') ?? '',
@@ -162,8 +181,11 @@ function renderUsers(cfg: CloudConfig, out: Out, o: RenderOptions): void {
     };
     if (findUser(files.passwd, u.name)) {
       // An existing user only gets its password; creation-time fields are ignored.
+      out.note(`User '${u.name}' exists, ignoring creation-time fields`);
+      if (u.passwd !== '') out.note(`Setting '${u.name}' user's password`);
       if (u.passwd !== '') out.file('etc/shadow', setPasswordHash(files.shadow, u.name, u.passwd, o.today), 0o640);
     } else {
+      out.note(`Creating user '${u.name}'`);
       const r = addUser(files, u, o.today);
       if (!r.ok) throw new Abort(r.error);
       out.file('etc/passwd', r.files.passwd, 0o644);
@@ -171,9 +193,15 @@ function renderUsers(cfg: CloudConfig, out: Out, o: RenderOptions): void {
       out.file('etc/group', r.files.group, 0o644);
       if (r.createHome) out.dir(rootPath(r.entry.home), 0o755, `${r.entry.uid}:${r.entry.gid}`);
     }
-    if (u.ssh_authorized_keys.length > 0) authorizeKeys(u.name, keyName, u.ssh_authorized_keys, out);
+    if (u.ssh_authorized_keys.length > 0) {
+      out.note(`Authorizing ${u.ssh_authorized_keys.length} SSH keys for user '${u.name}'`);
+      authorizeKeys(u.name, keyName, u.ssh_authorized_keys, out);
+    }
   }
-  if (cfg.ssh_authorized_keys.length > 0) authorizeKeys('core', keyName, cfg.ssh_authorized_keys, out);
+  if (cfg.ssh_authorized_keys.length > 0) {
+    authorizeKeys('core', keyName, cfg.ssh_authorized_keys, out);
+    out.note('Authorized SSH keys for core user');
+  }
 }
 
 /** update-ssh-keys -u user -a name: the key set, then authorized_keys. */
@@ -234,12 +262,19 @@ function renderFiles(cfg: CloudConfig, contents: readonly Uint8Array[], out: Out
     const mode = fileMode(f.permissions);
     if (typeof mode === 'string') throw new Abort(mode);
     out.file(rootPath(f.path), contents[i] ?? utf8(f.content), mode, f.owner !== '' ? f.owner : undefined);
+    out.note(`Wrote file ${goPathClean(`/${f.path}`)} to filesystem`);
     if (goPathClean(f.path) === '/etc/environment') wroteEnvironment = true;
   });
-  for (const g of generated) out.file(g.path, g.content, 0o644);
+  for (const g of generated) {
+    out.file(g.path, g.content, 0o644);
+    out.note(`Wrote file /${g.path} to filesystem`);
+  }
   if (!wroteEnvironment && o.substitutions) {
     const env = environmentFile(out.root.read('etc/environment') ?? '', o.substitutions);
-    if (env !== null) out.file('etc/environment', env, 0o644);
+    if (env !== null) {
+      out.file('etc/environment', env, 0o644);
+      out.note('Updated /etc/environment');
+    }
   }
 }
 
@@ -414,20 +449,33 @@ function renderUnits(cfg: CloudConfig, out: Out): { actions: UnitAction[]; error
   let restartNetworkd = false;
   let badCommand: string | null = null;
   for (const u of units) {
-    if (u.name === '') continue;
+    if (u.name === '') {
+      out.note('Skipping unit without name');
+      continue;
+    }
     const prefix = unitPrefix(u);
     const path = rootPath(`${prefix}/${u.name}`);
     if (u.content !== '') {
+      out.note(`Writing unit ${goQuote(u.name)} to filesystem`);
       out.file(path, u.content, 0o644);
+      out.note(`Wrote unit ${goQuote(u.name)}`);
       reload = true;
     }
     for (const d of u.drop_ins) {
       if (d.name === '' || d.content === '') continue;
+      out.note(`Writing drop-in unit ${goQuote(d.name)} to filesystem`);
       out.file(rootPath(`${prefix}/${u.name}.d/${d.name}`), d.content, 0o644);
+      out.note(`Wrote drop-in unit ${goQuote(d.name)}`);
       reload = true;
     }
-    if (u.mask) out.changes.push({ kind: 'mask', path });
-    else if (u.runtime) out.changes.push({ kind: 'unmask', path });
+    if (u.mask) {
+      out.note(`Masking unit file ${goQuote(u.name)}`);
+      out.changes.push({ kind: 'mask', path });
+    } else if (u.runtime) {
+      out.note(`Ensuring runtime unit file ${goQuote(u.name)} is unmasked`);
+      out.changes.push({ kind: 'unmask', path });
+    }
+    if (u.enable && unitGroup(u.name) === 'network') out.note(`Skipping enable for network-like unit ${goQuote(u.name)}`);
     const network = unitGroup(u.name) === 'network';
     if (u.enable && !network) enables.push({ action: 'enable', unit: u.name, runtime: u.runtime });
     if (network) restartNetworkd = true;

@@ -350,6 +350,8 @@ export interface User {
   coreos_ssh_import_github_users: string[]; coreos_ssh_import_url: string; gecos: string; homedir: string;
   no_create_home: boolean; primary_group: string; groups: string[]; no_user_group: boolean; system: boolean;
   no_log_init: boolean; shell: string;
+  /** Ignition's passwd.users[].uid; cloud-config has no such field. */
+  uid?: number;
 }
 
 export interface WriteFile {

@@ -104,7 +104,10 @@ export function addUser(files: AccountFiles, u: User, today?: number): AddUserRe
   for (const g of u.groups) if (!lookupGroup(g)) return fail(`group '${g}' does not exist`);
   const used = new Set(users.map((e) => e.uid));
   let uid: number;
-  if (u.system) {
+  if (u.uid !== undefined) {
+    if (used.has(u.uid)) return fail(`UID ${u.uid} is not unique`);
+    uid = u.uid;
+  } else if (u.system) {
     uid = SYS_UID_MAX;
     while (uid >= SYS_UID_MIN && used.has(uid)) uid--;
     if (uid < SYS_UID_MIN) return fail("can't get unique system UID (no more available UIDs)");

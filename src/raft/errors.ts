@@ -9,7 +9,8 @@ export type RaftErrorCode =
   | 'ERR_RAFT_UNAVAILABLE'
   | 'ERR_RAFT_SNAP_OUT_OF_DATE'
   | 'ERR_RAFT_SNAPSHOT_TEMPORARILY_UNAVAILABLE'
-  | 'ERR_RAFT_CONFIG';
+  | 'ERR_RAFT_CONFIG'
+  | 'ERR_RAFT_INVALID_MESSAGE';
 
 const messages: Record<RaftErrorCode, string> = {
   ERR_RAFT_PROPOSAL_DROPPED: 'raft proposal dropped',
@@ -20,6 +21,7 @@ const messages: Record<RaftErrorCode, string> = {
   ERR_RAFT_SNAP_OUT_OF_DATE: 'requested index is older than the existing snapshot',
   ERR_RAFT_SNAPSHOT_TEMPORARILY_UNAVAILABLE: 'snapshot is temporarily unavailable',
   ERR_RAFT_CONFIG: 'invalid raft configuration',
+  ERR_RAFT_INVALID_MESSAGE: 'raft: refused a message no correct peer sends',
 };
 
 export class RaftError extends Error {

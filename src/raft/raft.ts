@@ -8,6 +8,7 @@
 import { confChangeProblem, decodeConfChange } from './confchange.js';
 import { ConfigLog } from './conflog.js';
 import { RaftError } from './errors.js';
+import { invalidInbound } from './inbound.js';
 import { RaftLog } from './log.js';
 import type { Progress } from './progress.js';
 import type { RandomSource } from './random.js';
@@ -535,6 +536,11 @@ export class Raft {
   // --- step ---------------------------------------------------------------
 
   step(m: Message): void {
+    // A message no correct peer sends is refused before it changes anything.
+    if (m.term !== 0) {
+      const why = invalidInbound(m, this.raftLog.lastIndex());
+      if (why) throw new RaftError('ERR_RAFT_INVALID_MESSAGE', `${m.type} from ${m.from}: ${why}`);
+    }
     // First, the term.
     if (m.term === 0) {
       // Local message (or a proposal / forwarded read, which carry no term).

@@ -351,7 +351,10 @@ export class EtcdServer {
       try {
         this.node.step(m);
       } catch (err) {
-        if (isRaftError(err)) {
+        if (isRaftError(err, 'ERR_RAFT_INVALID_MESSAGE')) {
+          this.log.error('refused a raft message no correct peer sends', { type: m.type, from: m.from, error: err.message });
+          clean = false;
+        } else if (isRaftError(err)) {
           this.log.debug('ignored raft message', { type: m.type, from: m.from, error: err.message });
         } else {
           this.log.error('refused a raft message that breaks an invariant', { type: m.type, from: m.from, error: (err as Error).message });
