@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { resolveRoot, socketPathOf } from '../init/client.js';
 import { answers, ControlServer } from '../init/node/api.js';
 import { InitNode } from '../init/node/runtime.js';
-import { bootMachine, type Booted } from '../node/boot.js';
+import { applyFirstBootIgnition, bootMachine, type Booted } from '../node/boot.js';
 
 const USAGE = `Usage: coracle node [--root DIR] [--config FILE] [--private-ipv4 IP] [--public-ipv4 IP]
 
@@ -100,6 +100,7 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     return 1;
   }
   if (values['private-etc'] && process.env.CORACLE_PRIVATE_ETC !== root) return runWithPrivateEtc(root, booted, values.quiet === true);
+  booted.notes.push(...(await applyFirstBootIgnition(booted)));
   return runInit(root, booted, values.quiet === true);
 }
 

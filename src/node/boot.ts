@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ensureMachineId } from '../init/node/root.js';
 import { detectUserData, mergeEnvironment } from '../cloudinit/index.js';
+import { applyConfigToMachine } from '../cloudinit/machine.js';
 import { translateEtcdWrapper } from './etcd-wrapper.js';
 import { coracleArgv, helpersArgv, PACKAGE_JSON } from './paths.js';
 import { shippedUnits, USER_DATA_PATHS } from './units.js';
@@ -133,4 +134,26 @@ export function bootMachine(o: BootOptions): Booted {
   }
   notes.push(...translateEtcdWrapper(root));
   return { root, machineId, firstBoot, privateIpv4, publicIpv4, notes };
+}
+
+export const IGNITION_CONFIG = 'usr/share/oem/config.ign';
+
+/** Ignition runs once, on the first boot, before the init (as in the
+ *  initramfs): files, units (enabled as links) and users. Returns log lines. */
+export async function applyFirstBootIgnition(b: Booted): Promise<string[]> {
+  const file = path.join(b.root, IGNITION_CONFIG);
+  if (!b.firstBoot || !fs.existsSync(file)) return [];
+  const lines: string[] = [];
+  const r = await applyConfigToMachine({
+    root: b.root,
+    config: fs.readFileSync(file),
+    initSocket: null,
+    forceFirstBoot: true,
+    metadata: { privateIPv4: b.privateIpv4, publicIPv4: b.publicIpv4 },
+    log: (l) => lines.push(`ignition: ${l}`),
+  });
+  if (r.error) lines.push(`ignition: failed: ${r.error}`);
+  else lines.push(`ignition: applied /${IGNITION_CONFIG} (${r.written.length} files, ${r.actions.length} unit actions)`);
+  lines.push(...translateEtcdWrapper(b.root));
+  return lines;
 }

@@ -15,6 +15,7 @@ import { sdNotify } from '../etcd/notify.js';
 import { findExecutable } from '../init/node/exec.js';
 import { ETCD_FIELDS, ETCD2_FIELDS } from '../cloudinit/index.js';
 import { applyUserData } from './user-data.js';
+import { InitClient, unitPath } from '../init/client.js';
 
 const out = (line: string): void => {
   process.stdout.write(`${line}\n`);
@@ -47,15 +48,19 @@ async function cloudinit(args: string[]): Promise<number> {
 }
 
 /** Legacy etcd 0.4 options (`coreos.etcd`) land in etcd.service's environment; coracle runs etcd2 under that name. */
-function etcdLegacy(): number {
+async function etcdLegacy(): Promise<number> {
   const etcd2 = new Set(ETCD2_FIELDS.map((f) => f.env));
   const legacy = ETCD_FIELDS.map((f) => f.env).filter((e) => !etcd2.has(e));
   const set = Object.keys(process.env).filter((k) => legacy.includes(k)).sort();
   if (set.length > 0) {
     out(`etcd.service: the etcd 0.4 options ${set.join(', ')} are not supported by coracle and were ignored; use coreos.etcd2 (etcd2.service)`);
   }
-  out('etcd.service: coracle runs etcd2.service for this name');
-  return 0;
+  // Requires=etcd2.service starts it with a start job; a restart job of this
+  // unit may not, so ask for it here too (a no-op when it runs).
+  const r = await InitClient.forRoot(machineRoot()).request<{ result?: string; message?: string }>('POST', unitPath('etcd2.service', 'start'));
+  const result = r.status === 200 ? r.body.result ?? 'done' : r.body.message ?? `HTTP ${r.status}`;
+  out(`etcd.service: coracle runs etcd2.service for this name (start etcd2.service: ${result})`);
+  return result === 'done' ? 0 : 1;
 }
 
 const DOCKER_SOCKET = '/var/run/docker.sock';

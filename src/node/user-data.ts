@@ -6,7 +6,9 @@
 // not-found: they are reported and the rest of the config is applied.
 import fs from 'node:fs';
 import path from 'node:path';
-import { InitClient, unitPath } from '../init/client.js';
+import { socketPathOf } from '../init/client.js';
+import { applyConfigToMachine, exitCodeOf } from '../cloudinit/machine.js';
+import { runUnitActions } from '../cloudinit/units.js';
 import { applyToRoot, rootViewOf } from '../cloudinit/apply.js';
 import { detectUserData, formatEntry, prepareUserData, substitutionsFrom, validateUserData, type UnitAction } from '../cloudinit/index.js';
 import { translateEtcdWrapper } from './etcd-wrapper.js';
@@ -20,12 +22,6 @@ export interface UserDataRun {
   env: Readonly<Record<string, string | undefined>>;
   /** One line of output (the unit's stdout goes to the journal). */
   log(line: string): void;
-}
-
-interface ApiError {
-  error?: string;
-  message?: string;
-  result?: string;
 }
 
 /** Applies one user-data file; resolves with the process exit status. Never throws. */
@@ -54,7 +50,7 @@ export async function applyUserData(run: UserDataRun): Promise<number> {
       log('Failed to apply user-data: unrecognized user-data format');
       return 1;
     case 'script':
-      return runScript(run, detection.text);
+      return runScript(run, bytes);
     case 'cloud-config':
       break;
   }
@@ -67,7 +63,11 @@ export async function applyUserData(run: UserDataRun): Promise<number> {
   }
   const rendered = prepared.rendered;
   const written = applyToRoot(root, rendered);
-  for (const w of written.written) log(`Wrote /${w}`);
+  for (const c of rendered.changes) {
+    if (!written.written.includes(c.path)) continue;
+    if (c.kind === 'file') log(`Wrote /${c.path}`);
+    else if (c.kind === 'mask') log(`Masked /${c.path}`);
+  }
   for (const o of written.ownersNotSet) log(`Owner ${o.owner} of /${o.path} not set (not root, or not in the machine's etc/passwd)`);
   if (written.error) {
     log(`Failed to write ${written.error}`);
@@ -79,69 +79,36 @@ export async function applyUserData(run: UserDataRun): Promise<number> {
   return rendered.error || failures > 0 ? 1 : 0;
 }
 
-/** Enables, daemon-reloads and unit commands, in order; counts the failures. */
+/** Enables, daemon-reloads and unit commands, in order, through the init
+ *  (cloudinit's runner, one action at a time). Deliberate difference from
+ *  coreos-cloudinit, which stopped at the first failed command: a unit
+ *  coracle does not ship is reported and the rest still runs. */
 async function runActions(run: UserDataRun, actions: readonly UnitAction[]): Promise<number> {
-  const init = InitClient.forRoot(run.root);
+  const socket = socketPathOf(run.root);
   let failures = 0;
   for (const a of actions) {
-    try {
-      if (a.action === 'daemon-reload') {
-        await init.request('POST', '/v1/daemon-reload');
-        continue;
-      }
-      const verb = a.action === 'enable' ? 'enable' : a.command;
-      const query = a.action === 'enable' && a.runtime ? '?runtime=1' : '';
-      const r = await init.request<ApiError>('POST', `${unitPath(a.unit, verb)}${query}`);
-      if (r.status === 404 || r.body.error === 'not-found') {
-        // The original called systemd over D-Bus and logged the failure; we do the same and go on.
-        log404(run, a.unit, verb);
-        continue;
-      }
-      if (r.status >= 400) {
+    const rep = await runUnitActions(socket, [a], run.log);
+    if (rep.error === undefined) {
+      const bad = rep.done.find((d) => d.action !== 'enable' && d.action !== 'daemon-reload' && d.result !== 'done' && d.result !== 'skipped');
+      if (bad) {
         failures++;
-        run.log(`Failed to ${verb} ${a.unit}: ${r.body.message ?? r.body.error ?? `HTTP ${r.status}`}`);
-        continue;
+        run.log(`${bad.unit}: ${bad.action} ended with result '${bad.result}' (journalctl -u ${bad.unit})`);
       }
-      if (a.action === 'command') {
-        const result = r.body.result ?? 'done';
-        if (result === 'done') run.log(`Result of "${verb} ${a.unit}": done`);
-        else {
-          failures++;
-          run.log(`Result of "${verb} ${a.unit}": ${result} (see journalctl -u ${a.unit})`);
-        }
-      } else run.log(`Enabled ${a.unit}${a.runtime ? ' (runtime)' : ''}`);
-    } catch (e) {
-      failures++;
-      run.log(`Failed to ${a.action === 'command' ? a.command : a.action} ${'unit' in a ? a.unit : ''}: ${(e as Error).message}`);
+      continue;
     }
+    if ('unit' in a && / not found\.?$/.test(rep.error)) {
+      run.log(`Unit ${a.unit} not-found: coracle does not ship it; skipped "${a.action === 'command' ? a.command : a.action}" and applied the rest`);
+      continue;
+    }
+    failures++;
+    run.log(`Failed: ${rep.error}`);
   }
   return failures;
 }
 
-function log404(run: UserDataRun, unit: string, verb: string): void {
-  run.log(`Unit ${unit} not-found: coracle does not ship it; skipped "${verb}" and applied the rest`);
-}
-
-/** A "#!" user-data script runs as a transient unit, as coreos-cloudinit ran it. */
-async function runScript(run: UserDataRun, text: string): Promise<number> {
-  const dir = path.join(run.root, 'var/lib/coreos-cloudinit');
-  const base = path.basename(run.file).replace(/[^A-Za-z0-9_.-]/g, '_');
-  const script = path.join(dir, base);
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(script, text, { mode: 0o755 });
-  const name = `coreos-cloudinit-${base}.service`;
-  try {
-    const r = await InitClient.forRoot(run.root).request<ApiError & { result?: string }>('POST', '/v1/transient', {
-      name, command: ['/bin/bash', script], type: 'oneshot', description: `user-data script ${run.file}`,
-    });
-    if (r.status >= 400) {
-      run.log(`Failed to run ${run.file} as ${name}: ${r.body.message ?? r.body.error}`);
-      return 1;
-    }
-    run.log(`Ran ${run.file} as ${name}: ${r.body.result}`);
-    return r.body.result === 'done' ? 0 : 1;
-  } catch (e) {
-    run.log(`Failed to run ${run.file}: ${(e as Error).message}`);
-    return 1;
-  }
+/** A "#!" user-data script runs as a transient unit, through cloudinit's applier. */
+async function runScript(run: UserDataRun, bytes: Uint8Array): Promise<number> {
+  const r = await applyConfigToMachine({ root: run.root, config: bytes, log: run.log });
+  if (r.error) run.log(`Failed to run ${run.file}: ${r.error}`);
+  return exitCodeOf(r);
 }
