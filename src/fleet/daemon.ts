@@ -111,12 +111,12 @@ export class FleetDaemon {
       ttlSeconds: Math.max(1, Math.round(cfg.agentTTL)),
       unitsDir,
       log: opts.log,
-      streamWatch: !cfg.disableWatches,
+      streamWatch: cfg.streamWatches,
       endpointURL: this.agentURL,
     });
     this.engine = cfg.disableEngine
       ? undefined
-      : new Engine({ registry: this.registry, machineID: id, reconcileIntervalMs: cfg.engineReconcileInterval * 1000, log: opts.log, streamWatch: !cfg.disableWatches });
+      : new Engine({ registry: this.registry, machineID: id, reconcileIntervalMs: cfg.engineReconcileInterval * 1000, log: opts.log, streamWatch: cfg.streamWatches });
   }
 
   private agentListen(): { host: string; port: number } {

@@ -8,13 +8,15 @@ export interface ScenarioOptions {
   etcd: string[];
   /** Three machine addresses. */
   ips: [string, string, string];
+  /** Extra fleetd flags. */
+  extra?: string[];
 }
 
 export async function runScenario(o: ScenarioOptions): Promise<void> {
   const machines = [
-    new FleetMachine({ ip: o.ips[0], etcd: o.etcd, metadata: 'region=us,disk=ssd' }),
-    new FleetMachine({ ip: o.ips[1], etcd: o.etcd, metadata: 'region=us' }),
-    new FleetMachine({ ip: o.ips[2], etcd: o.etcd, metadata: 'region=eu' }),
+    new FleetMachine({ ip: o.ips[0], etcd: o.etcd, metadata: 'region=us,disk=ssd', extra: o.extra ?? [] }),
+    new FleetMachine({ ip: o.ips[1], etcd: o.etcd, metadata: 'region=us', extra: o.extra ?? [] }),
+    new FleetMachine({ ip: o.ips[2], etcd: o.etcd, metadata: 'region=eu', extra: o.extra ?? [] }),
   ];
   const web = marker();
   const glob = marker();

@@ -212,7 +212,7 @@ export class Agent {
         await sleep(1000, signal);
         continue;
       }
-      const w = this.reg.watchKey(this.reg.keys.jobs, index, { stream: this.opts.streamWatch ?? true });
+      const w = this.reg.watchKey(this.reg.keys.jobs, index, { stream: this.opts.streamWatch ?? false });
       this.watcher = w;
       for (;;) {
         if (signal.aborted) {

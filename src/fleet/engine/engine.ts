@@ -25,10 +25,12 @@ export interface EngineOptions {
   log: Logger;
   /** Concurrent schedule/unschedule writes (default 64). */
   writeConcurrency?: number;
-  /** Use a streamed watch (one connection for many events); default true. */
+  /** Use a streamed watch (one connection for many events; coracle etcd only); default false. */
   streamWatch?: boolean;
   /** Full in-memory reconcile every N intervals as a safety net (default 30). */
   fullEvery?: number;
+  /** Full re-read of the registry every N intervals (default 60: 2 minutes at fleet's 2 s). */
+  resyncEvery?: number;
 }
 
 export interface EngineMetrics {
@@ -150,6 +152,8 @@ export class Engine {
     if (this.lease === undefined || this.stopper.signal.aborted) return;
     this.ticks++;
     const full = this.ticks % (this.opts.fullEvery ?? 30) === 0;
+    // a watch can stall silently (a member that accepts but never answers): re-read everything now and then
+    if (this.ticks % (this.opts.resyncEvery ?? 60) === 0) this.needResync = true;
     if (this.needResync) {
       this.needResync = false;
       this.restartWatch();
@@ -231,7 +235,7 @@ export class Engine {
         await sleep(1000, this.stopper.signal);
         continue;
       }
-      const w = this.reg.watch(index, { stream: this.opts.streamWatch ?? true });
+      const w = this.reg.watch(index, { stream: this.opts.streamWatch ?? false });
       this.log.debug('engine watching', { afterIndex: index });
       this.watcher = w;
       for (;;) {
