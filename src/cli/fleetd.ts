@@ -35,8 +35,6 @@ the file):
   --verbosity N                  >0 logs debug lines
   --agent_listen HOST:PORT       status/journal + /health + /metrics (default <public_ip>:49154)
   --api_listen HOST:PORT         fleet API on TCP too (it always serves LISTEN_FDS or <root>/run/fleet.sock)
-  --stream_watches BOOL          one streamed connection per watch (coracle etcd only; a real etcd
-                                 streams a single event when resuming from a past index)
   --root DIR                     the machine root (default: $CORACLE_ROOT, else ~/.local/share/coracle/root)
   --config FILE                  fleet.conf
   --version                      print "fleetd version ${FLEET_VERSION}"

@@ -26,12 +26,6 @@ export interface FleetConfig {
   agentListen: string;
   /** Extra TCP listener for the fleet API (host:port), besides socket activation / run/fleet.sock. */
   apiListen: string;
-  /**
-   * One streamed connection per watch instead of one request per event. Only for
-   * coracle's etcd: a real etcd's streamed watch from a past index delivers that one
-   * event and then stays silent (its v2 store does not register such watchers).
-   */
-  streamWatches: boolean;
 }
 
 export const DEFAULT_AGENT_PORT = 49154;
@@ -54,7 +48,6 @@ export function defaultConfig(): FleetConfig {
     disableWatches: false,
     agentListen: '',
     apiListen: '',
-    streamWatches: false,
   };
 }
 
@@ -91,7 +84,6 @@ const OPTIONS: Record<string, { field?: keyof FleetConfig; kind: Kind }> = {
   authorized_keys_file: { kind: 'ignored' },
   agent_listen: { field: 'agentListen', kind: 'string' },
   api_listen: { field: 'apiListen', kind: 'string' },
-  stream_watches: { field: 'streamWatches', kind: 'bool' },
 };
 
 export function knownOption(name: string): boolean {

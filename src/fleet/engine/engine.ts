@@ -25,7 +25,11 @@ export interface EngineOptions {
   log: Logger;
   /** Concurrent schedule/unschedule writes (default 64). */
   writeConcurrency?: number;
-  /** Use a streamed watch (one connection for many events; coracle etcd only); default false. */
+  /**
+   * Use a streamed watch (one connection for many events). Default false: etcd (and
+   * coracle's, which copies it) answers a streamed watch from a past index with that
+   * one event and then silence, so resuming a stream loses events.
+   */
   streamWatch?: boolean;
   /** Full in-memory reconcile every N intervals as a safety net (default 30). */
   fullEvery?: number;
@@ -78,6 +82,8 @@ export class Engine {
   /** Units whose unit file is not in the model yet (hash → names). */
   private readonly waitingForFile = new Map<string, Set<string>>();
   private readonly reqCache = new Map<string, { hash: string; req: Requirements }>();
+  private readonly fetching = new Set<string>();
+  private filesArrived: string[] = [];
   private queue: KeysResponse[] = [];
   private processing: Promise<void> | undefined;
   private needResync = false;
@@ -216,45 +222,62 @@ export class Engine {
     void this.follow(gen);
   }
 
+  /**
+   * Snapshot, rebuild, reconcile everything, then follow job/ and machines/
+   * (the only subtrees placement depends on; states/ would double the events)
+   * until the generation ends or etcd clears a watch index (then resync).
+   */
   private async follow(gen: number): Promise<void> {
     while (gen === this.generation && !this.stopper.signal.aborted) {
-      let index: number;
+      let indexes: [number, number];
       try {
         await this.processing;
-        const snap = await this.reg.snapshot();
+        const [jobs, machines, files] = await Promise.all([
+          this.reg.snapshotOf(this.reg.keys.jobs),
+          this.reg.snapshotOf(this.reg.keys.machines),
+          this.reg.snapshotOf(this.reg.keys.units),
+        ]);
         if (gen !== this.generation) return;
         this.metrics.resyncs++;
-        this.model.reset(snap.node);
+        this.model.reset({ dir: true, nodes: [jobs.node, machines.node, files.node].filter((n) => n !== undefined) });
         this.queue = [];
         this.rebuild();
-        this.log.debug('engine resync', { index: snap.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
+        this.log.debug('engine resync', { index: jobs.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
         await this.enqueueReconcile(true, true);
-        index = snap.index;
+        indexes = [jobs.index, machines.index];
       } catch (e) {
         this.log.error('engine resync failed', { err: (e as Error).message });
         await sleep(1000, this.stopper.signal);
         continue;
       }
-      const w = this.reg.watch(index, { stream: this.opts.streamWatch ?? false });
-      this.log.debug('engine watching', { afterIndex: index });
-      this.watcher = w;
+      const round = new AbortController();
+      const signal = AbortSignal.any([round.signal, this.genSignal]);
+      const loops = [this.reg.keys.jobs, this.reg.keys.machines].map((key, i) => this.watchLoop(gen, key, indexes[i]!, signal));
+      const why = await Promise.race(loops);
+      round.abort();
+      await Promise.allSettled(loops);
+      if (why !== 'resync') return;
+    }
+  }
+
+  /** Feeds one subtree's events into the queue; resolves 'resync' when etcd cleared the index. */
+  private async watchLoop(gen: number, key: string, afterIndex: number, signal: AbortSignal): Promise<'resync' | 'stopped'> {
+    const w = this.reg.watchKey(key, afterIndex, { stream: this.opts.streamWatch ?? false });
+    this.log.debug('engine watching', { key, afterIndex });
+    try {
       for (;;) {
-        if (gen !== this.generation || this.stopper.signal.aborted) {
-          w.close();
-          return;
-        }
+        if (gen !== this.generation || signal.aborted) return 'stopped';
         let ev: KeysResponse;
         try {
-          ev = await nextEvent(w, this.genSignal);
+          ev = await nextEvent(w, signal);
         } catch (e) {
-          if (gen !== this.generation || this.stopper.signal.aborted) return;
+          if (gen !== this.generation || signal.aborted) return 'stopped';
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
-            this.log.warn('watch history cleared; resyncing', { err: e.message });
-            w.close();
-            break;
+            this.log.warn('watch history cleared; resyncing', { key, err: e.message });
+            return 'resync';
           }
-          this.log.warn('engine watch failed; retrying', { err: (e as Error).message });
-          await sleep(1000, this.stopper.signal);
+          this.log.warn('engine watch failed; retrying', { key, err: (e as Error).message });
+          await sleep(1000, signal);
           continue;
         }
         this.metrics.events++;
@@ -262,6 +285,8 @@ export class Engine {
         this.queue.push(ev);
         void this.enqueueReconcile(false);
       }
+    } finally {
+      w.close();
     }
   }
 
@@ -293,7 +318,7 @@ export class Engine {
     let req = this.reqCache.get(name);
     if (req?.hash !== u.hash) {
       const raw = this.model.fileValues.get(u.hash);
-      const file = raw === undefined ? undefined : this.reg.fileFromModel(raw, u.hash);
+      const file = this.reg.cachedUnitFile(u.hash) ?? (raw === undefined ? undefined : this.reg.fileFromModel(raw, u.hash));
       if (file === undefined) {
         // fleet skips a unit whose file it cannot find; fetch it and retry
         let set = this.waitingForFile.get(u.hash);
@@ -309,14 +334,21 @@ export class Engine {
     this.placement.setJob({ name, req: req.req, targetState: u.targetState, ...(u.target !== undefined ? { target: u.target } : {}) }, req.req.global);
   }
 
+  /** Reads a unit file the model does not hold yet, then re-syncs the units that wait for it. */
   private async fetchFile(hash: string): Promise<void> {
-    const file = await this.reg.unitFile(hash).catch(() => undefined);
-    if (file === undefined) return;
-    const names = this.waitingForFile.get(hash);
-    if (names === undefined) return;
-    this.model.fileValues.set(hash, JSON.stringify({ Raw: file.text }));
-    this.retryPending = true;
-    this.needResync = true; // simplest correct path: rebuild with the file present
+    if (this.fetching.has(hash)) return;
+    this.fetching.add(hash);
+    try {
+      const file = await this.reg.unitFile(hash).catch(() => undefined);
+      if (file === undefined) {
+        this.needResync = true; // not there (yet): the periodic round retries through a resync
+        return;
+      }
+      this.filesArrived.push(hash);
+      void this.enqueueReconcile(false);
+    } finally {
+      this.fetching.delete(hash);
+    }
   }
 
   private async batch(full: boolean, resync: boolean): Promise<void> {
@@ -324,6 +356,8 @@ export class Engine {
     const started = performance.now();
     const events = this.queue;
     this.queue = [];
+    const arrived = this.filesArrived;
+    this.filesArrived = [];
     const check = new Set<string>();
     const place = new Set<string>();
     let capacityFreed = this.retryPending;
@@ -357,6 +391,16 @@ export class Engine {
             }
           }
         }
+      }
+    }
+    for (const hash of arrived) {
+      const names = this.waitingForFile.get(hash);
+      if (names === undefined) continue;
+      this.waitingForFile.delete(hash);
+      for (const n of names) {
+        this.syncJob(n);
+        check.add(n);
+        place.add(n);
       }
     }
     if (full) {
