@@ -1,19 +1,22 @@
 // The engine: one leader per cluster through the etcd lease (fleet's
 // lease/engine-leader, same CAS rules), which places units. Unlike fleet,
 // which re-reads every job, unit file and machine on every change, the
-// leader keeps an in-memory model fed by one recursive watch on the prefix
+// leader keeps an in-memory model fed by watches on job/ and machines/
 // and reconciles only what an event touched; a full resync happens when it
 // gains the lease, when etcd clears the watch index (401), or after a
-// failed write.
+// failed write. The leader also keeps coracle/schedule/<machine>/<unit> and
+// coracle/globals/<unit> in line with job/, so each agent follows only its own
+// units.
 
 import type { Logger } from '../../common/log.js';
 import { EtcdError } from '../../client/errors.js';
 import type { Watcher } from '../../client/watcher.js';
 import type { KeysResponse } from '../../client/types.js';
 import {
-  ENGINE_VERSION, RegistryModel, requirementsOf,
+  ENGINE_VERSION, RegistryModel, encodeIndexEntry, requirementsOf,
   type Lease, type Registry, type Requirements,
 } from '../registry/index.js';
+import type { Node } from '../../client/types.js';
 import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
 import { Placement, reconcile, type Task } from '../scheduler/index.js';
 
@@ -83,6 +86,10 @@ export class Engine {
   private readonly waitingForFile = new Map<string, Set<string>>();
   private readonly reqCache = new Map<string, { hash: string; req: Requirements }>();
   private readonly fetching = new Set<string>();
+  /** The schedule/globals index entries written, by unit: key and value. */
+  private readonly indexed = new Map<string, { key: string; value: string }>();
+  /** Index keys found in etcd at the last resync (to delete stale ones). */
+  private indexFound: Map<string, string> | undefined;
   private filesArrived: string[] = [];
   private queue: KeysResponse[] = [];
   private processing: Promise<void> | undefined;
@@ -232,12 +239,22 @@ export class Engine {
       let indexes: [number, number];
       try {
         await this.processing;
-        const [jobs, machines, files] = await Promise.all([
+        const [jobs, machines, files, schedule, globals] = await Promise.all([
           this.reg.snapshotOf(this.reg.keys.jobs),
           this.reg.snapshotOf(this.reg.keys.machines),
           this.reg.snapshotOf(this.reg.keys.units),
+          this.reg.snapshotOf(this.reg.keys.scheduleDir),
+          this.reg.snapshotOf(this.reg.keys.globalsDir),
         ]);
         if (gen !== this.generation) return;
+        this.indexFound = new Map();
+        const collect = (n: Node | undefined): void => {
+          if (n === undefined) return;
+          if (n.dir === true || n.nodes !== undefined) for (const c of n.nodes ?? []) collect(c);
+          else if (n.key !== undefined) this.indexFound!.set(n.key, n.value ?? '');
+        };
+        collect(schedule.node);
+        collect(globals.node);
         this.metrics.resyncs++;
         this.model.reset({ dir: true, nodes: [jobs.node, machines.node, files.node].filter((n) => n !== undefined) });
         this.queue = [];
@@ -410,8 +427,9 @@ export class Engine {
       }
     }
     if (capacityFreed) for (const n of this.reasons.keys()) place.add(n);
-    if (check.size === 0 && place.size === 0) return;
 
+    const touched = new Set<string>([...check, ...place]);
+    if (check.size === 0 && place.size === 0 && !resync) return;
     const result = reconcile(this.placement, check, place);
     this.log.debug('engine batch', { events: events.length, check: check.size, place: place.size, tasks: result.tasks.length, unschedulable: result.unschedulable.size });
     await this.write(result.tasks);
@@ -429,9 +447,76 @@ export class Engine {
       if (j === undefined || j.targetState === 'inactive' || j.target !== undefined) await this.clearReason(name);
     }
     if (resync) await this.dropStaleReasons();
+    await this.updateIndex(resync ? undefined : touched);
     this.metrics.unschedulable = this.reasons.size;
     this.metrics.batches++;
     this.metrics.lastBatchMs = performance.now() - started;
+  }
+
+  /** What the index should hold for a unit: its machine's schedule entry, or its globals entry. */
+  private desiredIndex(name: string): { key: string; value: string } | undefined {
+    const u = this.model.unit(name);
+    if (u === undefined) return undefined;
+    const value = encodeIndexEntry({ hash: u.hash, targetState: u.targetState });
+    if (this.placement.globals.has(name)) return { key: this.reg.keys.globalEntry(name), value };
+    if (u.target === undefined) return undefined;
+    return { key: this.reg.keys.scheduleEntry(u.target, name), value };
+  }
+
+  /**
+   * Brings the per-machine schedule index (and the globals index) in line with
+   * the model for the named units; `undefined` = every unit (after a resync,
+   * also deleting entries found in etcd that nothing wants).
+   */
+  private async updateIndex(names: Set<string> | undefined): Promise<void> {
+    const ops: Array<() => Promise<unknown>> = [];
+    const client = this.reg.client.keys;
+    const timeout = { timeout: 10_000 };
+    const del = (key: string): (() => Promise<unknown>) => () => client.delete(key, timeout).catch(() => undefined);
+    const put = (key: string, value: string): (() => Promise<unknown>) => () => client.set(key, value, timeout);
+    if (names === undefined) {
+      const found = this.indexFound ?? new Map<string, string>();
+      this.indexFound = undefined;
+      this.indexed.clear();
+      const wanted = new Map<string, string>();
+      for (const name of this.model.jobs.keys()) {
+        const want = this.desiredIndex(name);
+        if (want === undefined) continue;
+        wanted.set(want.key, want.value);
+        this.indexed.set(name, want);
+      }
+      for (const [key, value] of wanted) if (found.get(key) !== value) ops.push(put(key, value));
+      for (const key of found.keys()) if (!wanted.has(key)) ops.push(del(key));
+    } else {
+      for (const name of names) {
+        const want = this.desiredIndex(name);
+        const have = this.indexed.get(name);
+        if (want?.key === have?.key && want?.value === have?.value) continue;
+        if (have !== undefined && have.key !== want?.key) ops.push(del(have.key));
+        if (want !== undefined) {
+          ops.push(put(want.key, want.value));
+          this.indexed.set(name, want);
+        } else this.indexed.delete(name);
+      }
+    }
+    if (ops.length === 0) return;
+    let next = 0;
+    let failed = 0;
+    const worker = async (): Promise<void> => {
+      while (next < ops.length) {
+        const op = ops[next++]!;
+        try {
+          await op();
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.writeConcurrency ?? 64, ops.length) }, worker));
+    if (failed > 0) {
+      this.metrics.failedWrites += failed;
+      this.needResync = true; // the resync rewrites the index from scratch
+    }
   }
 
   private async clearReason(name: string): Promise<void> {
