@@ -6,6 +6,7 @@ import { cloudinitCommand } from './cloudinit.js';
 import { clusterCommand } from './cluster.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
+import { fleetdCommand } from './fleetd.js';
 import { journalctlCommand } from './journalctl.js';
 import { nodeCommand } from './node.js';
 import { systemctlCommand } from './systemctl.js';
@@ -52,6 +53,11 @@ const subcommands: Subcommand[] = [
     name: 'cluster',
     summary: 'a local cluster of machines on this host: up, status, down, kill, start, destroy, exec, logs',
     run: clusterCommand,
+  },
+  {
+    name: 'fleetd',
+    summary: "run fleet's daemon (engine + agent) for a machine root (fleet v1 registry in etcd)",
+    run: fleetdCommand,
   },
   {
     name: 'bench',

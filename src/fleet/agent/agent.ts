@@ -1,0 +1,482 @@
+// The agent: keeps this machine in the registry (machines/<id>/object with
+// a TTL), runs the units scheduled here (plus matching global units) through
+// the init, and publishes their states. It follows only its own schedule
+// index (coracle/schedule/<machine>/, kept by the engine) and the globals
+// index, and reconciles only the unit an event names; a full local pass runs
+// every reconcile interval (local work only: this machine's units). So a
+// change wakes the machine it concerns, not every machine as in fleet.
+//
+// Per unit, in fleet's order: unload, load, stop, start. Loading writes the
+// re-serialized file into <root>/run/fleet/units/ and links it into the init.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../common/log.js';
+import { EtcdError } from '../../client/errors.js';
+import type { KeysResponse } from '../../client/types.js';
+import type { Watcher } from '../../client/watcher.js';
+import {
+  FLEET_VERSION, decodeIndexEntry, requirementsOf, sha1Hex,
+  type FleetUnitFile, type IndexEntry, type JobState, type MachineState, type Registry, type Requirements,
+} from '../registry/index.js';
+import type { Node } from '../../client/types.js';
+import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
+import { conflictWith, hasMetadata } from '../scheduler/placement.js';
+import type { InitDriver, RuntimeState } from './init-driver.js';
+
+export interface AgentOptions {
+  registry: Registry;
+  init: InitDriver;
+  machine: MachineState;
+  /** agent_ttl in seconds. */
+  ttlSeconds: number;
+  /** units_directory: where unit files are written (<root>/run/fleet/units). */
+  unitsDir: string;
+  log: Logger;
+  /** Local reconcile period (fleet: 5 s). */
+  reconcileIntervalMs?: number;
+  streamWatch?: boolean;
+  /** URL of this agent's status/journal endpoint, published in the registry. */
+  endpointURL?: string;
+}
+
+interface Local {
+  name: string;
+  hash: string;
+  file?: FleetUnitFile;
+  req?: Requirements;
+  launched: boolean;
+  state?: RuntimeState;
+  /** Last published (JSON) to skip unchanged re-publishing. */
+  published?: string;
+  /** Set once unloading starts: no more state publishing for it. */
+  unloading?: boolean;
+  /** The publish in flight, awaited before the state is removed. */
+  publishing?: Promise<void>;
+}
+
+interface Desired {
+  name: string;
+  hash: string;
+  file: FleetUnitFile;
+  req: Requirements;
+  targetState: JobState;
+}
+
+export interface AgentMetrics {
+  loads: number;
+  unloads: number;
+  starts: number;
+  stops: number;
+  statePublishes: number;
+  events: number;
+  errors: number;
+  units: number;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class Agent {
+  private readonly reg: Registry;
+  private readonly log: Logger;
+  private readonly id: string;
+  private readonly stopper = new AbortController();
+  /** This machine's schedule index and the globals index, as last read. */
+  private mine = new Map<string, IndexEntry>();
+  private globals = new Map<string, IndexEntry>();
+  private readonly local = new Map<string, Local>();
+  /** Per-unit operation chains: one unit's tasks never overlap. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly dirty = new Set<string>();
+  private watcher: Watcher | undefined;
+  private dynamicMetadata: Record<string, string> | null = null;
+  private tasks: Promise<void>[] = [];
+  private started = false;
+  readonly metrics: AgentMetrics = { loads: 0, unloads: 0, starts: 0, stops: 0, statePublishes: 0, events: 0, errors: 0, units: 0 };
+
+  constructor(private readonly opts: AgentOptions) {
+    this.reg = opts.registry;
+    this.log = opts.log;
+    this.id = opts.machine.ID;
+  }
+
+  get machineID(): string {
+    return this.id;
+  }
+
+  /** Where this agent's status/journal endpoint answers (published with each heartbeat). */
+  setEndpointURL(url: string): void {
+    this.opts.endpointURL = url;
+  }
+
+  /** Units this agent has loaded, with their state (for status endpoints and SIGUSR1-like dumps). */
+  loadedUnits(): Array<{ name: string; hash: string; launched: boolean; state?: RuntimeState }> {
+    return [...this.local.values()].map((l) => ({ name: l.name, hash: l.hash, launched: l.launched, ...(l.state ? { state: l.state } : {}) }));
+  }
+
+  isLoaded(name: string): boolean {
+    return this.local.has(name);
+  }
+
+  private get ttl(): number {
+    return this.opts.ttlSeconds;
+  }
+
+  /** Registers the machine, adopts unit files left by an earlier run, and starts following the registry. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    fs.mkdirSync(this.opts.unitsDir, { recursive: true });
+    for (const name of fs.readdirSync(this.opts.unitsDir)) {
+      const text = fs.readFileSync(path.join(this.opts.unitsDir, name), 'utf8');
+      // launched unknown: a start of a running unit is harmless, so assume not launched
+      this.local.set(name, { name, hash: sha1Hex(text), launched: false });
+    }
+    await this.registerWithRetry();
+    const signal = this.stopper.signal;
+    this.tasks.push(this.every(Math.max(500, (this.ttl * 1000) / 2), () => this.heartbeat()));
+    this.tasks.push(this.every(this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5, () => this.republish()));
+    this.tasks.push(this.every(this.opts.reconcileIntervalMs ?? 5000, () => this.fullPass()));
+    this.tasks.push(this.followJobs());
+    this.tasks.push(this.followInit(signal));
+  }
+
+  private async registerWithRetry(): Promise<void> {
+    let delay = 1000;
+    while (!this.stopper.signal.aborted) {
+      try {
+        await this.heartbeat(true);
+        return;
+      } catch (e) {
+        this.log.warn('machine registration failed; retrying', { err: (e as Error).message, retryMs: delay });
+        await sleep(delay, this.stopper.signal);
+        delay = Math.min(delay * 2, 60_000);
+      }
+    }
+  }
+
+  /** fleet's monitor: up to 4 attempts, ttl/12 apart, so one slow or restarting etcd member does not let the key expire. */
+  private async heartbeat(throwOnError = false): Promise<void> {
+    let last: Error | undefined;
+    for (let attempt = 0; attempt < 4 && !this.stopper.signal.aborted; attempt++) {
+      try {
+        await this.reg.heartbeatMachine({ ...this.opts.machine, Version: this.opts.machine.Version || FLEET_VERSION }, this.ttl);
+        if (this.opts.endpointURL !== undefined) await this.reg.setAgentEndpoint(this.id, this.opts.endpointURL, this.ttl);
+        return;
+      } catch (e) {
+        last = e as Error;
+        await sleep((this.ttl * 1000) / 12, this.stopper.signal);
+      }
+    }
+    if (last === undefined) return;
+    if (throwOnError) throw last;
+    this.log.warn('machine heartbeat failed', { err: last.message });
+  }
+
+  private async every(ms: number, fn: () => Promise<void>): Promise<void> {
+    while (!this.stopper.signal.aborted) {
+      await sleep(ms, this.stopper.signal);
+      if (this.stopper.signal.aborted) return;
+      try {
+        await fn();
+      } catch (e) {
+        this.metrics.errors++;
+        this.log.warn('agent periodic task failed', { err: (e as Error).message });
+      }
+    }
+  }
+
+  // ---- following the registry ------------------------------------------------------
+
+  /**
+   * Follows this machine's schedule index and the globals index (kept by the
+   * engine), so an agent sees the changes about its own units only.
+   */
+  private async followJobs(): Promise<void> {
+    const signal = this.stopper.signal;
+    const mineDir = this.reg.keys.machineSchedule(this.id);
+    const globalsDir = this.reg.keys.globalsDir;
+    while (!signal.aborted) {
+      let indexes: [number, number];
+      try {
+        const [mine, globals] = await Promise.all([this.reg.snapshotOf(mineDir), this.reg.snapshotOf(globalsDir)]);
+        await this.refreshMetadata();
+        this.mine = entriesOf(mine.node);
+        this.globals = entriesOf(globals.node);
+        indexes = [mine.index, globals.index];
+        await this.fullPass();
+      } catch (e) {
+        if (signal.aborted) return;
+        this.log.warn('agent could not read the registry; retrying', { err: (e as Error).message });
+        await sleep(1000, signal);
+        continue;
+      }
+      const round = new AbortController();
+      const both = AbortSignal.any([round.signal, signal]);
+      const loops = [
+        this.watchIndex(mineDir, indexes[0], both, (name, e) => (e === undefined ? this.mine.delete(name) : this.mine.set(name, e))),
+        this.watchIndex(globalsDir, indexes[1], both, (name, e) => (e === undefined ? this.globals.delete(name) : this.globals.set(name, e))),
+      ];
+      await Promise.race(loops); // either ends only to resync (index cleared) or on stop
+      round.abort();
+      await Promise.allSettled(loops);
+    }
+  }
+
+  private async watchIndex(dir: string, afterIndex: number, signal: AbortSignal, apply: (name: string, e: IndexEntry | undefined) => void): Promise<void> {
+    const w = this.reg.watchKey(dir, afterIndex, { stream: this.opts.streamWatch ?? false });
+    try {
+      for (;;) {
+        if (signal.aborted) return;
+        let ev: KeysResponse;
+        try {
+          ev = await nextEvent(w, signal);
+        } catch (e) {
+          if (signal.aborted) return;
+          if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
+            this.log.warn('agent watch history cleared; resyncing', { dir, err: e.message });
+            return;
+          }
+          this.log.warn('agent watch failed; retrying', { dir, err: (e as Error).message });
+          await sleep(1000, signal);
+          continue;
+        }
+        this.metrics.events++;
+        const key = ev.node?.key ?? '';
+        if (ev.node?.dir === true) {
+          // a whole directory went (or came): re-read everything
+          if (key === dir || !key.startsWith(dir + '/')) return;
+          continue;
+        }
+        const name = key.slice(key.lastIndexOf('/') + 1);
+        const deleted = ev.action === 'delete' || ev.action === 'compareAndDelete' || ev.action === 'expire';
+        apply(name, deleted ? undefined : decodeIndexEntry(ev.node?.value ?? ''));
+        this.kick(name);
+      }
+    } finally {
+      w.close();
+    }
+  }
+
+  private async refreshMetadata(): Promise<void> {
+    const ms = await this.reg.machine(this.id);
+    const md = ms?.Metadata ?? this.opts.machine.Metadata;
+    const changed = JSON.stringify(md) !== JSON.stringify(this.dynamicMetadata);
+    this.dynamicMetadata = md;
+    if (changed) for (const name of this.globals.keys()) this.kick(name); // globals may now (not) match
+  }
+
+  private async fullPass(): Promise<void> {
+    await this.refreshMetadata().catch(() => undefined);
+    for (const name of new Set([...this.local.keys(), ...this.mine.keys(), ...this.globals.keys()])) this.kick(name);
+  }
+
+  /** Queues a reconcile of one unit (coalesced while one is running). */
+  private kick(name: string): void {
+    if (this.stopper.signal.aborted) return;
+    if (this.chains.has(name)) {
+      this.dirty.add(name);
+      return;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this.dirty.delete(name);
+        try {
+          await this.reconcileUnit(name);
+        } catch (e) {
+          this.metrics.errors++;
+          this.log.warn('agent task failed', { unit: name, err: (e as Error).message });
+        }
+      } while (this.dirty.has(name) && !this.stopper.signal.aborted);
+      this.chains.delete(name);
+    };
+    this.chains.set(name, run());
+  }
+
+  private async desired(name: string): Promise<Desired | undefined> {
+    const mine = this.mine.get(name);
+    const entry = mine ?? this.globals.get(name);
+    if (entry === undefined || entry.targetState === 'inactive') return undefined;
+    const file = await this.reg.unitFile(entry.hash);
+    if (file === undefined) return undefined;
+    const req = requirementsOf(name, file.options);
+    if (mine !== undefined) return { name, hash: entry.hash, file, req, targetState: entry.targetState };
+    if (!req.global) return undefined;
+    if (!hasMetadata(this.dynamicMetadata, req.metadata)) return undefined;
+    const residents = [...this.local.values()]
+      .filter((l) => l.name !== name)
+      .map((l) => ({ name: l.name, conflicts: l.req?.conflicts ?? [], replaces: l.req?.replaces ?? [] }));
+    if (conflictWith({ name, conflicts: req.conflicts, replaces: req.replaces }, residents) !== undefined) return undefined;
+    return { name, hash: entry.hash, file, req, targetState: entry.targetState };
+  }
+
+  private async reconcileUnit(name: string): Promise<void> {
+    const want = await this.desired(name);
+    let cur = this.local.get(name);
+    if (want === undefined) {
+      if (cur !== undefined) await this.unload(cur, 'unit loaded but not scheduled here');
+      return;
+    }
+    if (cur !== undefined && cur.hash !== want.hash) {
+      await this.unload(cur, 'unit loaded but hash differs to expected');
+      cur = undefined;
+    }
+    if (cur === undefined) cur = await this.load(want);
+    if (cur.file === undefined) {
+      cur.file = want.file;
+      cur.req = want.req;
+    }
+    if (want.targetState === 'launched' && !cur.launched) await this.startUnit(cur);
+    else if (want.targetState === 'loaded' && cur.launched) await this.stopUnit(cur, 'unit currently launched but desired state is loaded');
+  }
+
+  private async load(want: Desired): Promise<Local> {
+    this.log.info('loading unit', { unit: want.name, reason: 'unit scheduled here but not loaded' });
+    const file = path.join(this.opts.unitsDir, want.name);
+    fs.writeFileSync(file, want.file.text);
+    await this.opts.init.link(file);
+    if (want.file.options.some((o) => o.section === 'Install')) {
+      await this.opts.init.enable(want.name).catch((e: unknown) => this.log.warn('enable failed', { unit: want.name, err: (e as Error).message }));
+    }
+    const l: Local = { name: want.name, hash: want.hash, file: want.file, req: want.req, launched: false, state: { loadState: 'loaded', activeState: 'inactive', subState: 'dead' } };
+    this.local.set(want.name, l);
+    this.metrics.loads++;
+    this.metrics.units = this.local.size;
+    await this.publish(l);
+    return l;
+  }
+
+  private async startUnit(l: Local): Promise<void> {
+    this.log.info('starting unit', { unit: l.name, reason: 'unit currently loaded but desired state is launched' });
+    l.launched = true;
+    this.metrics.starts++;
+    try {
+      const s = await this.opts.init.start(l.name);
+      if (s !== undefined) l.state = s;
+    } catch (e) {
+      this.log.warn('start failed', { unit: l.name, err: (e as Error).message });
+      l.state = (await this.opts.init.states([l.name]).catch(() => new Map<string, RuntimeState>())).get(l.name) ?? l.state;
+    }
+    await Promise.all([this.publish(l), this.reg.unitHeartbeat(l.name, this.id, this.ttl)]);
+  }
+
+  private async stopUnit(l: Local, reason: string): Promise<void> {
+    this.log.info('stopping unit', { unit: l.name, reason });
+    l.launched = false;
+    this.metrics.stops++;
+    const s = await this.opts.init.stop(l.name);
+    if (s !== undefined) l.state = s;
+    await this.reg.clearUnitHeartbeat(l.name, this.id);
+    await this.publish(l);
+  }
+
+  private async unload(l: Local, reason: string): Promise<void> {
+    this.log.info('unloading unit', { unit: l.name, reason });
+    l.unloading = true;
+    // fleet deletes the file only once the stop succeeded
+    await this.opts.init.stop(l.name);
+    await this.opts.init.disable(l.name).catch(() => undefined);
+    await this.opts.init.resetFailed(l.name).catch(() => undefined);
+    fs.rmSync(path.join(this.opts.unitsDir, l.name), { force: true });
+    this.local.delete(l.name);
+    this.metrics.unloads++;
+    this.metrics.units = this.local.size;
+    await l.publishing; // a late publish must not resurrect the state we remove next
+    await Promise.all([this.reg.removeUnitState(l.name, this.id), this.reg.clearUnitHeartbeat(l.name, this.id)]).catch((e: unknown) =>
+      this.log.warn('could not clear unit state', { unit: l.name, err: (e as Error).message }),
+    );
+  }
+
+  // ---- states ----------------------------------------------------------------------
+
+  private publish(l: Local, force = false): Promise<void> {
+    const run = (l.publishing ?? Promise.resolve()).then(() => this.publishNow(l, force));
+    l.publishing = run;
+    return run;
+  }
+
+  private async publishNow(l: Local, force: boolean): Promise<void> {
+    if (l.state === undefined || l.unloading === true) return;
+    const record = { name: l.name, machineID: this.id, hash: l.hash, ...l.state };
+    const key = JSON.stringify(record);
+    if (!force && key === l.published) return;
+    l.published = key;
+    this.metrics.statePublishes++;
+    await this.reg.saveUnitState(record, this.ttl).catch((e: unknown) => {
+      l.published = undefined;
+      this.log.warn('state publish failed', { unit: l.name, err: (e as Error).message });
+    });
+  }
+
+  /** Every ttl*4/5: fresh states from the init, re-published with a new TTL, and launched units' heartbeats. */
+  private async republish(): Promise<void> {
+    const names = [...this.local.keys()];
+    if (names.length === 0) return;
+    const states = await this.opts.init.states(names);
+    await Promise.all(
+      [...this.local.values()].map(async (l) => {
+        const s = states.get(l.name);
+        if (s !== undefined) l.state = s;
+        await this.publish(l, true);
+        if (l.launched) await this.reg.unitHeartbeat(l.name, this.id, this.ttl).catch(() => undefined);
+      }),
+    );
+  }
+
+  /** Follows the init's state changes so a unit that becomes active is reported at once. */
+  private async followInit(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.opts.init.watch((name, s) => {
+          const l = this.local.get(name);
+          if (l === undefined) return;
+          l.state = { loadState: l.state?.loadState ?? 'loaded', activeState: s.activeState ?? l.state?.activeState ?? '', subState: s.subState ?? l.state?.subState ?? '' };
+          void this.publish(l);
+        }, signal);
+      } catch (e) {
+        if (signal.aborted) return;
+        this.log.warn('init event stream failed; retrying', { err: (e as Error).message });
+      }
+      await sleep(1000, signal);
+    }
+  }
+
+  // ---- shutdown --------------------------------------------------------------------
+
+  /** fleet's graceful shutdown: unload every unit, remove states and the machine object. */
+  async stop(opts: { unloadUnits?: boolean } = {}): Promise<void> {
+    this.stopper.abort();
+    this.watcher?.close();
+    await Promise.allSettled([...this.chains.values()]);
+    this.log.debug('agent: unit tasks settled');
+    await Promise.allSettled(this.tasks);
+    this.log.debug('agent: loops settled');
+    if (opts.unloadUnits ?? true) {
+      await Promise.allSettled([...this.local.values()].map((l) => this.unload(l, 'agent shutting down')));
+    }
+    await this.reg.removeMachine(this.id).catch(() => undefined);
+    await this.reg.removeAgentEndpoint(this.id).catch(() => undefined);
+  }
+}
+
+/** Index entries of a directory snapshot, by unit name. */
+function entriesOf(dir: Node | undefined): Map<string, IndexEntry> {
+  const out = new Map<string, IndexEntry>();
+  for (const n of dir?.nodes ?? []) {
+    if (n.key === undefined || n.value === undefined) continue;
+    const e = decodeIndexEntry(n.value);
+    if (e !== undefined) out.set(n.key.slice(n.key.lastIndexOf('/') + 1), e);
+  }
+  return out;
+}

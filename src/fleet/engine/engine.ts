@@ -1,0 +1,570 @@
+// The engine: one leader per cluster through the etcd lease (fleet's
+// lease/engine-leader, same CAS rules), which places units. Unlike fleet,
+// which re-reads every job, unit file and machine on every change, the
+// leader keeps an in-memory model fed by watches on job/ and machines/
+// and reconciles only what an event touched; a full resync happens when it
+// gains the lease, when etcd clears the watch index (401), or after a
+// failed write. The leader also keeps coracle/schedule/<machine>/<unit> and
+// coracle/globals/<unit> in line with job/, so each agent follows only its own
+// units.
+
+import type { Logger } from '../../common/log.js';
+import { EtcdError } from '../../client/errors.js';
+import type { Watcher } from '../../client/watcher.js';
+import type { KeysResponse } from '../../client/types.js';
+import {
+  ENGINE_VERSION, RegistryModel, encodeIndexEntry, requirementsOf,
+  type Lease, type Registry, type Requirements,
+} from '../registry/index.js';
+import type { Node } from '../../client/types.js';
+import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
+import { Placement, reconcile, type Task } from '../scheduler/index.js';
+
+export interface EngineOptions {
+  registry: Registry;
+  machineID: string;
+  /** engine_reconcile_interval in ms (lease TTL = 5×). */
+  reconcileIntervalMs: number;
+  log: Logger;
+  /** Concurrent schedule/unschedule writes (default 64). */
+  writeConcurrency?: number;
+  /**
+   * Use a streamed watch (one connection for many events). Default false: etcd (and
+   * coracle's, which copies it) answers a streamed watch from a past index with that
+   * one event and then silence, so resuming a stream loses events.
+   */
+  streamWatch?: boolean;
+  /** Full in-memory reconcile every N intervals as a safety net (default 30). */
+  fullEvery?: number;
+  /** Full re-read of the registry every N intervals (default 60: 2 minutes at fleet's 2 s). */
+  resyncEvery?: number;
+}
+
+export interface EngineMetrics {
+  leader: boolean;
+  leaderChanges: number;
+  resyncs: number;
+  events: number;
+  batches: number;
+  scheduled: number;
+  unscheduled: number;
+  failedWrites: number;
+  unschedulable: number;
+  lastBatchMs: number;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class Engine {
+  private readonly reg: Registry;
+  private readonly log: Logger;
+  private readonly stopper = new AbortController();
+  private lease: Lease | undefined;
+  private generation = 0;
+  /** Aborted when the generation (leadership / resync) ends or the engine stops. */
+  private genAbort = new AbortController();
+  private get genSignal(): AbortSignal {
+    return AbortSignal.any([this.genAbort.signal, this.stopper.signal]);
+  }
+  private watcher: Watcher | undefined;
+  private model: RegistryModel;
+  private placement = new Placement();
+  /** Unit → why it could not be placed (mirrored to coracle/unscheduled/). */
+  private readonly reasons = new Map<string, string>();
+  /** Units whose unit file is not in the model yet (hash → names). */
+  private readonly waitingForFile = new Map<string, Set<string>>();
+  private readonly reqCache = new Map<string, { hash: string; req: Requirements }>();
+  private readonly fetching = new Set<string>();
+  /** The schedule/globals index entries written, by unit: key and value. */
+  private readonly indexed = new Map<string, { key: string; value: string }>();
+  /** Index keys found in etcd at the last resync (to delete stale ones). */
+  private indexFound: Map<string, string> | undefined;
+  private filesArrived: string[] = [];
+  private queue: KeysResponse[] = [];
+  private processing: Promise<void> | undefined;
+  private needResync = false;
+  private retryPending = false;
+  private ticks = 0;
+  private loop: Promise<void> | undefined;
+  readonly metrics: EngineMetrics = {
+    leader: false, leaderChanges: 0, resyncs: 0, events: 0, batches: 0, scheduled: 0, unscheduled: 0, failedWrites: 0, unschedulable: 0, lastBatchMs: 0,
+  };
+
+  constructor(private readonly opts: EngineOptions) {
+    this.reg = opts.registry;
+    this.log = opts.log;
+    this.model = new RegistryModel(this.reg.keys);
+  }
+
+  get isLeader(): boolean {
+    return this.lease !== undefined;
+  }
+
+  /** Why units are unscheduled, as this engine (if leader) last decided. */
+  unscheduledReasons(): ReadonlyMap<string, string> {
+    return this.reasons;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops reconciling and gives the lease back. */
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    this.watcher?.close();
+    await this.loop;
+    await this.processing;
+    if (this.lease !== undefined) {
+      await this.reg.releaseLease(this.lease).catch(() => undefined);
+      this.lease = undefined;
+    }
+  }
+
+  private get leaseTTL(): number {
+    return Math.max(1, Math.round((5 * this.opts.reconcileIntervalMs) / 1000));
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopper.signal.aborted) {
+      try {
+        await this.tick();
+      } catch (e) {
+        this.log.error('engine round failed', { err: (e as Error).message });
+      }
+      await sleep(this.opts.reconcileIntervalMs, this.stopper.signal);
+    }
+  }
+
+  private async tick(): Promise<void> {
+    if (!(await this.versionMatches())) {
+      this.loseLeadership('cluster engine version is higher than ours');
+      return;
+    }
+    if (this.lease !== undefined) {
+      try {
+        this.lease = await this.reg.renewLease(this.lease, this.leaseTTL);
+      } catch (e) {
+        this.loseLeadership(`renewal failed: ${(e as Error).message}`);
+      }
+    } else {
+      const got = await this.acquire();
+      if (got !== undefined) this.gainLeadership(got);
+    }
+    if (this.lease === undefined || this.stopper.signal.aborted) return;
+    this.ticks++;
+    const full = this.ticks % (this.opts.fullEvery ?? 30) === 0;
+    // a watch can stall silently (a member that accepts but never answers): re-read everything now and then
+    if (this.ticks % (this.opts.resyncEvery ?? 60) === 0) this.needResync = true;
+    if (this.needResync) {
+      this.needResync = false;
+      this.restartWatch();
+    } else if (full || this.retryPending) {
+      this.retryPending = false;
+      await this.enqueueReconcile(full);
+    }
+  }
+
+  private async versionMatches(): Promise<boolean> {
+    const v = await this.reg.engineVersion();
+    if (v < ENGINE_VERSION) {
+      await this.reg.updateEngineVersion(v, ENGINE_VERSION);
+      this.log.info('updated cluster engine version', { from: v, to: ENGINE_VERSION });
+    } else if (v > ENGINE_VERSION) return false;
+    return true;
+  }
+
+  private async acquire(): Promise<Lease | undefined> {
+    const existing = await this.reg.getLease();
+    if (existing === undefined) {
+      const l = await this.reg.acquireLease(this.opts.machineID, ENGINE_VERSION, this.leaseTTL);
+      if (l !== undefined) this.log.info('engine leadership acquired', { machine: this.opts.machineID });
+      return l;
+    }
+    if (existing.version >= ENGINE_VERSION) return undefined;
+    const l = await this.reg.stealLease(existing, this.opts.machineID, ENGINE_VERSION, this.leaseTTL + existing.ttl);
+    if (l === undefined) return undefined;
+    this.log.info('stole engine leadership', { from: existing.machineID, waitSeconds: existing.ttl });
+    await sleep(existing.ttl * 1000, this.stopper.signal);
+    return l;
+  }
+
+  private gainLeadership(l: Lease): void {
+    this.lease = l;
+    this.metrics.leader = true;
+    this.metrics.leaderChanges++;
+    this.restartWatch();
+  }
+
+  private loseLeadership(why: string): void {
+    if (this.lease === undefined) return;
+    this.log.warn('engine leadership lost', { reason: why });
+    this.lease = undefined;
+    this.metrics.leader = false;
+    this.generation++;
+    this.genAbort.abort();
+    this.genAbort = new AbortController();
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** Full resync: snapshot, rebuild, reconcile everything, then follow the watch. */
+  private restartWatch(): void {
+    this.generation++;
+    this.genAbort.abort();
+    this.genAbort = new AbortController();
+    this.watcher?.close();
+    const gen = this.generation;
+    void this.follow(gen);
+  }
+
+  /**
+   * Snapshot, rebuild, reconcile everything, then follow job/ and machines/
+   * (the only subtrees placement depends on; states/ would double the events)
+   * until the generation ends or etcd clears a watch index (then resync).
+   */
+  private async follow(gen: number): Promise<void> {
+    while (gen === this.generation && !this.stopper.signal.aborted) {
+      let indexes: [number, number];
+      try {
+        await this.processing;
+        const [jobs, machines, files, schedule, globals] = await Promise.all([
+          this.reg.snapshotOf(this.reg.keys.jobs),
+          this.reg.snapshotOf(this.reg.keys.machines),
+          this.reg.snapshotOf(this.reg.keys.units),
+          this.reg.snapshotOf(this.reg.keys.scheduleDir),
+          this.reg.snapshotOf(this.reg.keys.globalsDir),
+        ]);
+        if (gen !== this.generation) return;
+        this.indexFound = new Map();
+        const collect = (n: Node | undefined): void => {
+          if (n === undefined) return;
+          if (n.dir === true || n.nodes !== undefined) for (const c of n.nodes ?? []) collect(c);
+          else if (n.key !== undefined) this.indexFound!.set(n.key, n.value ?? '');
+        };
+        collect(schedule.node);
+        collect(globals.node);
+        this.metrics.resyncs++;
+        this.model.reset({ dir: true, nodes: [jobs.node, machines.node, files.node].filter((n) => n !== undefined) });
+        this.queue = [];
+        this.rebuild();
+        this.log.debug('engine resync', { index: jobs.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
+        await this.enqueueReconcile(true, true);
+        indexes = [jobs.index, machines.index];
+      } catch (e) {
+        this.log.error('engine resync failed', { err: (e as Error).message });
+        await sleep(1000, this.stopper.signal);
+        continue;
+      }
+      const round = new AbortController();
+      const signal = AbortSignal.any([round.signal, this.genSignal]);
+      const loops = [this.reg.keys.jobs, this.reg.keys.machines].map((key, i) => this.watchLoop(gen, key, indexes[i]!, signal));
+      const why = await Promise.race(loops);
+      round.abort();
+      await Promise.allSettled(loops);
+      if (why !== 'resync') return;
+    }
+  }
+
+  /** Feeds one subtree's events into the queue; resolves 'resync' when etcd cleared the index. */
+  private async watchLoop(gen: number, key: string, afterIndex: number, signal: AbortSignal): Promise<'resync' | 'stopped'> {
+    const w = this.reg.watchKey(key, afterIndex, { stream: this.opts.streamWatch ?? false });
+    this.log.debug('engine watching', { key, afterIndex });
+    try {
+      for (;;) {
+        if (gen !== this.generation || signal.aborted) return 'stopped';
+        let ev: KeysResponse;
+        try {
+          ev = await nextEvent(w, signal);
+        } catch (e) {
+          if (gen !== this.generation || signal.aborted) return 'stopped';
+          if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
+            this.log.warn('watch history cleared; resyncing', { key, err: e.message });
+            return 'resync';
+          }
+          this.log.warn('engine watch failed; retrying', { key, err: (e as Error).message });
+          await sleep(1000, signal);
+          continue;
+        }
+        this.metrics.events++;
+        if (process.env.FLEET_DEBUG_EVENTS) this.log.debug('engine event', { action: ev.action, key: ev.node?.key });
+        this.queue.push(ev);
+        void this.enqueueReconcile(false);
+      }
+    } finally {
+      w.close();
+    }
+  }
+
+  /** Runs a reconcile batch after any in-flight one; events queued meanwhile join the next batch. */
+  private enqueueReconcile(full: boolean, resync = false): Promise<void> {
+    const prev = this.processing ?? Promise.resolve();
+    const next = prev.then(() => this.batch(full, resync)).catch((e: unknown) => {
+      this.log.error('engine reconcile failed', { err: (e as Error).message });
+      this.needResync = true;
+    });
+    this.processing = next;
+    return next;
+  }
+
+  private rebuild(): void {
+    this.placement = new Placement();
+    this.waitingForFile.clear();
+    for (const m of this.model.liveMachines()) this.placement.setMachine({ id: m.ID, metadata: m.Metadata });
+    for (const name of this.model.jobs.keys()) this.syncJob(name);
+  }
+
+  /** Copies one job from the model into the placement. */
+  private syncJob(name: string): void {
+    const u = this.model.unit(name);
+    if (u === undefined) {
+      this.placement.removeJob(name);
+      return;
+    }
+    let req = this.reqCache.get(name);
+    if (req?.hash !== u.hash) {
+      const raw = this.model.fileValues.get(u.hash);
+      const file = this.reg.cachedUnitFile(u.hash) ?? (raw === undefined ? undefined : this.reg.fileFromModel(raw, u.hash));
+      if (file === undefined) {
+        // fleet skips a unit whose file it cannot find; fetch it and retry
+        let set = this.waitingForFile.get(u.hash);
+        if (!set) this.waitingForFile.set(u.hash, (set = new Set()));
+        set.add(name);
+        this.placement.removeJob(name);
+        void this.fetchFile(u.hash);
+        return;
+      }
+      req = { hash: u.hash, req: requirementsOf(name, file.options) };
+      this.reqCache.set(name, req);
+    }
+    this.placement.setJob({ name, req: req.req, targetState: u.targetState, ...(u.target !== undefined ? { target: u.target } : {}) }, req.req.global);
+  }
+
+  /** Reads a unit file the model does not hold yet, then re-syncs the units that wait for it. */
+  private async fetchFile(hash: string): Promise<void> {
+    if (this.fetching.has(hash)) return;
+    this.fetching.add(hash);
+    try {
+      const file = await this.reg.unitFile(hash).catch(() => undefined);
+      if (file === undefined) {
+        this.needResync = true; // not there (yet): the periodic round retries through a resync
+        return;
+      }
+      this.filesArrived.push(hash);
+      void this.enqueueReconcile(false);
+    } finally {
+      this.fetching.delete(hash);
+    }
+  }
+
+  private async batch(full: boolean, resync: boolean): Promise<void> {
+    if (this.lease === undefined) return;
+    const started = performance.now();
+    const events = this.queue;
+    this.queue = [];
+    const arrived = this.filesArrived;
+    this.filesArrived = [];
+    const check = new Set<string>();
+    const place = new Set<string>();
+    let capacityFreed = this.retryPending;
+    this.retryPending = false;
+    for (const ev of events) {
+      for (const c of this.model.apply(ev)) {
+        if (c.kind === 'job') {
+          if (c.field === 'job-state') continue;
+          const before = this.placement.jobs.get(c.name);
+          const wasCounted = before?.target !== undefined && before.targetState !== 'inactive';
+          this.syncJob(c.name);
+          const after = this.placement.jobs.get(c.name);
+          if (after === undefined || after.targetState === 'inactive' || (wasCounted && after.target === undefined)) capacityFreed = true;
+          if (after === undefined && this.reasons.has(c.name) && !this.placement.globals.has(c.name)) await this.clearReason(c.name);
+          check.add(c.name);
+          place.add(c.name);
+        } else if (c.kind === 'machine') {
+          const ms = this.model.liveMachine(c.id);
+          if (ms === undefined) this.placement.removeMachine(c.id);
+          else this.placement.setMachine({ id: ms.ID, metadata: ms.Metadata });
+          for (const n of this.placement.jobsTargeting(c.id)) check.add(n);
+          capacityFreed = true;
+        } else if (c.kind === 'file') {
+          const names = this.waitingForFile.get(c.hash);
+          if (names !== undefined) {
+            this.waitingForFile.delete(c.hash);
+            for (const n of names) {
+              this.syncJob(n);
+              check.add(n);
+              place.add(n);
+            }
+          }
+        }
+      }
+    }
+    for (const hash of arrived) {
+      const names = this.waitingForFile.get(hash);
+      if (names === undefined) continue;
+      this.waitingForFile.delete(hash);
+      for (const n of names) {
+        this.syncJob(n);
+        check.add(n);
+        place.add(n);
+      }
+    }
+    if (full) {
+      for (const n of this.placement.jobs.keys()) {
+        check.add(n);
+        place.add(n);
+      }
+    }
+    if (capacityFreed) for (const n of this.reasons.keys()) place.add(n);
+
+    const touched = new Set<string>([...check, ...place]);
+    if (check.size === 0 && place.size === 0 && !resync) return;
+    const result = reconcile(this.placement, check, place);
+    this.log.debug('engine batch', { events: events.length, check: check.size, place: place.size, tasks: result.tasks.length, unschedulable: result.unschedulable.size });
+    await this.write(result.tasks);
+    for (const [name, reason] of result.unschedulable) {
+      if (this.reasons.get(name) === reason) continue;
+      this.reasons.set(name, reason);
+      this.log.info('unit cannot be scheduled', { unit: name, reason });
+      await this.reg.setUnscheduledReason(name, { reason, since: new Date().toISOString() }).catch(() => undefined);
+    }
+    for (const name of result.placed) if (this.reasons.has(name)) await this.clearReason(name);
+    // units no longer wanting a machine (inactive, destroyed, global) lose their reason
+    for (const name of place) {
+      if (!this.reasons.has(name) || result.unschedulable.has(name)) continue;
+      const j = this.placement.jobs.get(name);
+      if (j === undefined || j.targetState === 'inactive' || j.target !== undefined) await this.clearReason(name);
+    }
+    if (resync) await this.dropStaleReasons();
+    await this.updateIndex(resync ? undefined : touched);
+    this.metrics.unschedulable = this.reasons.size;
+    this.metrics.batches++;
+    this.metrics.lastBatchMs = performance.now() - started;
+  }
+
+  /** What the index should hold for a unit: its machine's schedule entry, or its globals entry. */
+  private desiredIndex(name: string): { key: string; value: string } | undefined {
+    const u = this.model.unit(name);
+    if (u === undefined) return undefined;
+    const value = encodeIndexEntry({ hash: u.hash, targetState: u.targetState });
+    if (this.placement.globals.has(name)) return { key: this.reg.keys.globalEntry(name), value };
+    if (u.target === undefined) return undefined;
+    return { key: this.reg.keys.scheduleEntry(u.target, name), value };
+  }
+
+  /**
+   * Brings the per-machine schedule index (and the globals index) in line with
+   * the model for the named units; `undefined` = every unit (after a resync,
+   * also deleting entries found in etcd that nothing wants).
+   */
+  private async updateIndex(names: Set<string> | undefined): Promise<void> {
+    const ops: Array<() => Promise<unknown>> = [];
+    const client = this.reg.client.keys;
+    const timeout = { timeout: 10_000 };
+    const del = (key: string): (() => Promise<unknown>) => () => client.delete(key, timeout).catch(() => undefined);
+    const put = (key: string, value: string): (() => Promise<unknown>) => () => client.set(key, value, timeout);
+    if (names === undefined) {
+      const found = this.indexFound ?? new Map<string, string>();
+      this.indexFound = undefined;
+      this.indexed.clear();
+      const wanted = new Map<string, string>();
+      for (const name of this.model.jobs.keys()) {
+        const want = this.desiredIndex(name);
+        if (want === undefined) continue;
+        wanted.set(want.key, want.value);
+        this.indexed.set(name, want);
+      }
+      for (const [key, value] of wanted) if (found.get(key) !== value) ops.push(put(key, value));
+      for (const key of found.keys()) if (!wanted.has(key)) ops.push(del(key));
+    } else {
+      for (const name of names) {
+        const want = this.desiredIndex(name);
+        const have = this.indexed.get(name);
+        if (want?.key === have?.key && want?.value === have?.value) continue;
+        if (have !== undefined && have.key !== want?.key) ops.push(del(have.key));
+        if (want !== undefined) {
+          ops.push(put(want.key, want.value));
+          this.indexed.set(name, want);
+        } else this.indexed.delete(name);
+      }
+    }
+    if (ops.length === 0) return;
+    let next = 0;
+    let failed = 0;
+    const worker = async (): Promise<void> => {
+      while (next < ops.length) {
+        const op = ops[next++]!;
+        try {
+          await op();
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.writeConcurrency ?? 64, ops.length) }, worker));
+    if (failed > 0) {
+      this.metrics.failedWrites += failed;
+      this.needResync = true; // the resync rewrites the index from scratch
+    }
+  }
+
+  private async clearReason(name: string): Promise<void> {
+    this.reasons.delete(name);
+    await this.reg.clearUnscheduledReason(name).catch(() => undefined);
+  }
+
+  /** After a resync: reasons written by an earlier leader for units that are now fine. */
+  private async dropStaleReasons(): Promise<void> {
+    const stored = await this.reg.unscheduledReasons().catch(() => new Map<string, unknown>());
+    for (const name of stored.keys()) if (!this.reasons.has(name)) await this.reg.clearUnscheduledReason(name).catch(() => undefined);
+  }
+
+  /** Writes tasks: one unit's tasks in order, different units concurrently. */
+  private async write(tasks: Task[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const byUnit = new Map<string, Task[]>();
+    for (const t of tasks) {
+      const list = byUnit.get(t.job);
+      if (list) list.push(t);
+      else byUnit.set(t.job, [t]);
+    }
+    const verbose = tasks.length <= 20;
+    const groups = [...byUnit.values()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < groups.length) {
+        const group = groups[next++]!;
+        for (const t of group) {
+          try {
+            const ok = t.type === 'schedule' ? await this.reg.scheduleUnit(t.job, t.machineID) : await this.reg.unscheduleUnit(t.job, t.machineID);
+            if (t.type === 'schedule') this.metrics.scheduled++;
+            else this.metrics.unscheduled++;
+            if (verbose) this.log.info('engine task', { task: t.type, unit: t.job, machine: t.machineID, reason: t.reason, applied: ok });
+            if (!ok) this.retryPending = true;
+          } catch (e) {
+            this.metrics.failedWrites++;
+            this.needResync = true;
+            this.log.warn('engine task failed', { task: t.type, unit: t.job, machine: t.machineID, err: (e as Error).message });
+            break;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.writeConcurrency ?? 64, groups.length) }, worker));
+    if (!verbose) {
+      const s = tasks.filter((t) => t.type === 'schedule').length;
+      this.log.info('engine tasks', { schedule: s, unschedule: tasks.length - s });
+    }
+  }
+}
