@@ -14,6 +14,8 @@ const USAGE = `Usage: coracle systemctl [--root DIR] COMMAND [UNIT...]
 Unit commands:
   list-units [--all]        list units the init has loaded
   list-unit-files           list unit files and their enablement
+  list-sockets [--all]      list socket units: what they listen on, what they start
+  list-timers [--all]       list timer units: next and last elapse, what they start
   start|stop|restart UNIT…  start, stop or restart units (waits for the jobs)
   try-restart|reload UNIT…  restart if running; run ExecReload=
   status [UNIT…]            show runtime status and recent journal lines
@@ -247,6 +249,7 @@ async function status(c: Ctx, names: string[]): Promise<number> {
       }
     }
     lines.push(`     Active: ${activeLine(u)}`);
+    if (u.triggeredBy.length > 0) lines.push(`TriggeredBy: ${u.triggeredBy.map((t) => `● ${t}`).join('\n             ')}`);
     if (u.conditionResult === false && u.failedCondition) {
       lines.push(`  Condition: start condition failed at ${u.times.stateChange ? `${formatTimestamp(u.times.stateChange)}; ${formatRelative(u.times.stateChange)}` : ''}`);
       lines.push(`             └─ ${u.failedCondition} was not met`);
@@ -257,6 +260,11 @@ async function status(c: Ctx, names: string[]): Promise<number> {
       else lines.push('    Trigger: n/a');
       lines.push(`   Triggers: ● ${u.timer.unit}`);
     }
+    if (u.socket) {
+      if (!u.socket.accept) lines.push(`   Triggers: ● ${u.socket.triggers}`);
+      u.socket.listen.forEach((l, i) => lines.push(`${i === 0 ? '     Listen: ' : '             '}${l.address} (${l.type})`));
+      if (u.socket.accept) lines.push(`   Accepted: ${u.socket.nAccepted}; Connected: ${u.socket.nConnections};`);
+    }
     if (u.mainPid !== null && u.tasks.some((t) => t.pid === u.mainPid)) {
       const cmd = u.tasks.find((t) => t.pid === u.mainPid)!.cmdline.split(' ')[0] ?? '';
       lines.push(`   Main PID: ${u.mainPid} (${cmd.slice(cmd.lastIndexOf('/') + 1)})`);
@@ -266,6 +274,10 @@ async function status(c: Ctx, names: string[]): Promise<number> {
     if (u.statusText) lines.push(`     Status: "${u.statusText}"`);
     if (u.tasks.length > 0) {
       lines.push(`      Tasks: ${u.tasks.length}`);
+      if (u.usage) {
+        lines.push(`     Memory: ${formatBytes(u.usage.memoryBytes)}`);
+        lines.push(`        CPU: ${formatTimespan(Math.round(u.usage.cpuUsec / 1000) * 1000)}`);
+      }
       lines.push(`     CGroup: ${u.cgroup ?? `/${u.id}`}`);
       u.tasks.forEach((t, i) => lines.push(`             ${i === u.tasks.length - 1 ? '└─' : '├─'}${t.pid} ${t.cmdline}`));
     }
@@ -278,6 +290,55 @@ async function status(c: Ctx, names: string[]): Promise<number> {
     if (u.activeState !== 'active' && u.activeState !== 'reloading') rc = rc || 3;
   }
   return rc;
+}
+
+/** format_bytes(): "512B", "96.0K", "1.2M" (1024-based, one decimal cut, not rounded). */
+export function formatBytes(n: number): string {
+  const units: [string, number][] = [['E', 2 ** 60], ['P', 2 ** 50], ['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]];
+  for (const [suffix, factor] of units) {
+    if (n >= factor) return `${Math.floor(n / factor)}.${Math.floor((n * 10) / factor) % 10}${suffix}`;
+  }
+  return `${n}B`;
+}
+
+/** systemctl list-sockets: LISTEN UNIT ACTIVATES, one row per address. */
+async function listSockets(c: Ctx): Promise<number> {
+  const r = await c.client.request<{ units: UnitStatus[] }>('GET', '/v1/units');
+  const socks = r.body.units.filter((u) => u.socket && (c.opts.all || u.activeState !== 'inactive'));
+  const rows: string[][] = [];
+  for (const u of socks) {
+    const activates = u.socket!.accept ? '' : u.socket!.triggers;
+    for (const l of u.socket!.listen) rows.push([l.address, u.id, activates]);
+  }
+  rows.sort((a, b) => a[0]!.localeCompare(b[0]!));
+  if (!c.opts.noLegend) rows.unshift(['LISTEN', 'UNIT', 'ACTIVATES']);
+  if (rows.length > 0) c.out(`${table(rows).join('\n')}\n`);
+  if (!c.opts.noLegend) {
+    const n = rows.length - 1;
+    c.out(`\n${n} sockets listed.\n${c.opts.all ? '' : 'Pass --all to see loaded but inactive sockets, too.\n'}`);
+  }
+  return 0;
+}
+
+/** systemctl list-timers: NEXT LEFT LAST PASSED UNIT ACTIVATES, soonest first. */
+async function listTimers(c: Ctx): Promise<number> {
+  const r = await c.client.request<{ units: UnitStatus[] }>('GET', '/v1/units');
+  const timers = r.body.units.filter((u) => u.timer && (c.opts.all || u.activeState !== 'inactive'));
+  const now = Date.now() * 1000;
+  const next = (u: UnitStatus): number => (u.activeState === 'active' ? u.timer!.nextElapse ?? Infinity : Infinity);
+  timers.sort((a, b) => next(a) - next(b) || a.id.localeCompare(b.id));
+  const rows = timers.map((u) => {
+    const n = next(u);
+    const last = u.timer!.lastTrigger;
+    return [
+      Number.isFinite(n) ? formatTimestamp(n) : 'n/a', Number.isFinite(n) ? formatLeft(n, now) : 'n/a',
+      last ? formatTimestamp(last) : 'n/a', last ? formatRelative(last, now) : 'n/a', u.id, u.timer!.unit,
+    ];
+  });
+  if (!c.opts.noLegend) rows.unshift(['NEXT', 'LEFT', 'LAST', 'PASSED', 'UNIT', 'ACTIVATES']);
+  if (rows.length > 0) c.out(`${table(rows).join('\n')}\n`);
+  if (!c.opts.noLegend) c.out(`\n${timers.length} timers listed.\n${c.opts.all ? '' : 'Pass --all to see loaded but inactive timers, too.\n'}`);
+  return 0;
 }
 
 function usecProp(v: number | null): string {
@@ -296,8 +357,19 @@ function properties(u: UnitDetail): [string, string][] {
       ['PIDFile', s.pidFile ?? ''], ['MainPID', String(u.mainPid ?? 0)], ['ControlPID', String(u.controlPid ?? 0)], ['StatusText', u.statusText],
       ['Result', u.result ?? 'success'], ['NRestarts', String(u.nRestarts)], ['ExecMainPID', String(u.execMainPid ?? 0)],
       ['ExecMainCode', String(u.execMain ? codes[u.execMain.code] ?? 0 : 0)], ['ExecMainStatus', String(u.execMain?.status ?? 0)],
+      ['WatchdogUSec', usecProp(s.watchdogUsec === 0 ? 0 : s.watchdogUsec)],
       ['WorkingDirectory', s.workingDirectory ?? '/'], ['User', s.user ?? ''], ['Group', s.group ?? ''], ['KillMode', s.killMode], ['KillSignal', String(s.killSignal)]);
   }
+  if (u.socket) {
+    // systemctl show of a socket: Listen= as "ADDRESS (Stream)" per address, and the counters.
+    out.push(['Accept', u.socket.accept ? 'yes' : 'no'], ['NAccepted', String(u.socket.nAccepted)], ['NConnections', String(u.socket.nConnections)],
+      ['Result', u.result ?? 'success']);
+    for (const l of u.socket.listen) out.push(['Listen', `${l.address} (${l.type})`]);
+    if (!u.socket.accept) out.push(['Triggers', u.socket.triggers]);
+  }
+  if (u.triggeredBy.length > 0) out.push(['TriggeredBy', u.triggeredBy.join(' ')]);
+  if (u.usage) out.push(['MemoryCurrent', String(u.usage.memoryBytes)], ['CPUUsageNSec', String(u.usage.cpuUsec * 1000)]);
+  out.push(['TasksCurrent', String(u.tasks.length)]);
   out.push(['Id', u.id], ['Names', u.id]);
   const d = u.deps;
   for (const [k, v] of [['Requires', d.requires], ['Requisite', d.requisite], ['Wants', d.wants], ['BindsTo', d.bindsTo], ['PartOf', d.partOf], ['Conflicts', d.conflicts], ['Before', d.before], ['After', d.after]] as const) {
@@ -318,8 +390,12 @@ async function show(c: Ctx, names: string[]): Promise<number> {
     const u = await getUnit(c, mangle(raw));
     let props = properties(u);
     if (c.opts.properties.length > 0) {
-      const all = new Map(props);
-      props = c.opts.properties.filter((p) => p !== '').map((p) => [p, all.get(p) ?? ''] as [string, string]);
+      const all = props;
+      // A property that repeats (Listen=) is shown once per value.
+      props = c.opts.properties.filter((p) => p !== '').flatMap((p) => {
+        const found = all.filter(([k]) => k === p);
+        return found.length > 0 ? found : [[p, ''] as [string, string]];
+      });
     }
     blocks.push(props.map(([k, v]) => (c.opts.value ? v : `${k}=${v}`)).join('\n'));
   }
@@ -455,6 +531,8 @@ export async function systemctlCommand(argv: string[]): Promise<number> {
       case 'cat': return needUnits() ? await cat(c, names) : 1;
       case 'list-units': return await listUnits(c);
       case 'list-unit-files': return await listUnitFiles(c);
+      case 'list-sockets': return await listSockets(c);
+      case 'list-timers': return await listTimers(c);
       case 'is-active': case 'is-failed': case 'is-enabled':
         return needUnits() ? await check(c, verb, names) : 1;
       case 'enable': case 'disable': case 'mask': case 'unmask': case 'link': {

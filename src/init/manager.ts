@@ -216,8 +216,9 @@ export class Manager {
       now: () => this.opts.now(),
       token: () => this.nextToken++,
       emit: (e) => {
-        // The main process gets the service's listening sockets (and an Accept=yes connection) as fd 3….
-        if (e.kind === 'spawn' && e.main && e.stage === 'start') {
+        // ExecStart= (the main process, or a forking service's parent) gets the service's listening sockets
+        // (and an Accept=yes connection) as fd 3…; ExecStartPre= and the others do not, as in systemd.
+        if (e.kind === 'spawn' && e.stage === 'start') {
           const sockets = this.socketsFor(e.unit);
           const conn = this.connections.get(e.unit);
           if (sockets.length > 0) e.sockets = sockets;
@@ -253,11 +254,19 @@ export class Manager {
       token: () => this.nextToken++,
       emit: (e) => this.effects.push(e),
       changed: (name) => this.onChanged(name),
+      serviceSettled: (service) => {
+        const r = this.units.get(service);
+        if (!r || r.job) return null;
+        return { state: this.activeState(r), result: r.service?.result ?? null };
+      },
       stopPending: (name) => {
         const j = this.units.get(name)?.job;
         return !!j && this.isStopping(j);
       },
       trigger: (socket, service) => {
+        // Already up or on its way (a start or restart job): it will take the connection (unit_active_or_pending()).
+        const svc = this.units.get(service);
+        if (svc && (this.activeState(svc) === 'active' || (svc.job && (svc.job.type === 'start' || svc.job.type === 'restart')))) return true;
         const r = this.enqueue('start', service);
         if (!r.ok) this.log(socket, `${socket}: Failed to queue service startup job (Maybe the service file is missing or not a non-template unit?): ${r.message}`);
         return r.ok;

@@ -18,6 +18,8 @@ export interface SocketContext {
   changed(name: string): void;
   /** Whether a stop of the socket is queued (then a waiting connection starts nothing). */
   stopPending(name: string): boolean;
+  /** The service's state when it has no job (its start already ended), else null. */
+  serviceSettled(service: string): { state: ActiveState; result: string | null } | null;
   /** Queue a start of the service; false if it cannot be queued. */
   trigger(socket: string, service: string): boolean;
   /** Accept=yes: start an instance of the service for one accepted connection. */
@@ -97,6 +99,9 @@ export class SocketMachine {
     }
     this.ctx.emit({ kind: 'socket-watch', unit: this.name, on: false });
     this.set('running');
+    // The start may have ended at once without a change of state (a failed service refused by its start limit).
+    const settled = this.ctx.serviceSettled(this.service);
+    if (settled) this.serviceChanged(settled.state, settled.result);
   }
 
   /** Accept=yes: the shell accepted a connection (held under `connection`). */

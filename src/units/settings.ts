@@ -624,9 +624,7 @@ const SERVICE_KEYS: Record<string, Handler> = {
       return;
     }
     // Relative paths are taken below /run; the legacy /var/run is mapped to /run.
-    let p = simplifyPath(isAbsolute(e.value) ? e.value : `/run/${e.value}`);
-    if (p.startsWith('/var/run/')) p = p.slice('/var'.length);
-    svc.pidFile = p;
+    svc.pidFile = legacyRunPath(c, a, simplifyPath(isAbsolute(e.value) ? e.value : `/run/${e.value}`));
   },
   NotifyAccess: enumParser(NOTIFY_ACCESS, 'notify access specifier', (c, v) => (c.s.service!.notifyAccess = v)),
   StandardOutput: outputParser('standardOutput'),
@@ -725,7 +723,20 @@ function listen(c: Ctx, a: Assignment, kind: 'stream' | 'datagram'): Outcome {
     err(c, a, `Failed to parse address value in '${e.value}', ignoring: ${r.error}`);
     return;
   }
+  if (r.address.family === 'unix') {
+    const p = legacyRunPath(c, a, r.address.path);
+    sock.listen.push({ kind, address: { family: 'unix', path: p }, text: p });
+    return;
+  }
   sock.listen.push({ kind, address: r.address, text: e.value });
+}
+
+/** /var/run/… becomes /run/…, with the notice systemd logs (path_simplify_and_warn()). */
+function legacyRunPath(c: Ctx, a: Assignment, p: string): string {
+  if (!p.startsWith('/var/run/')) return p;
+  const fixed = p.slice('/var'.length);
+  warn(c, a, `${a.key}= references a path below legacy directory /var/run/, updating ${p} → ${fixed}; please update the unit file accordingly.`);
+  return fixed;
 }
 
 function timerValue(pick: (t: TimerSettings) => number[]) {

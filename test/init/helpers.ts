@@ -1,5 +1,6 @@
 // Helpers for the init's process tests: a fresh machine root per test, unit
 // files, bounded waiting, and a /proc scan independent of the init's records.
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -79,3 +80,31 @@ export async function withNode(fn: (node: InitNode, root: string) => Promise<voi
 }
 
 export const NODE = process.execPath;
+
+const BIN = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../bin/coracle.js');
+
+/** Runs the `coracle` command line, bounded in time. */
+export function coracleCli(...args: string[]): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+/** Runs `coracle node --root ROOT` as a process around `fn`; SIGTERM after, and it must exit 0. */
+export async function withNodeProcess(root: string, fn: () => Promise<void>): Promise<string> {
+  const child = spawn(process.execPath, [BIN, 'node', '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (b: Buffer) => (log += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (log += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    await waitFor('the control socket', () => fs.existsSync(path.join(root, 'run/coracle/init.sock')));
+    await fn();
+  } finally {
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const code = await exited;
+    clearTimeout(killer);
+    if (code !== 0) throw new Error(`coracle node exited ${code} on SIGTERM; its log:\n${log}`);
+  }
+  return log;
+}

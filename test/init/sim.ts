@@ -24,6 +24,13 @@ export class Sim {
   private timers = new Map<string, { token: number; at: number }>();
   private empties: { unit: string; token: number }[] = [];
   private clock = 0;
+  /** Socket units the core asked to watch; `connect` reports readiness on them. */
+  readonly watched = new Set<string>();
+  readonly openSockets = new Set<string>();
+  /** Sockets the main process of each spawn got, by unit, in spawn order. */
+  readonly passed: { unit: string; sockets: string[] }[] = [];
+  /** Signals sent, as "unit who signal". */
+  readonly kills: string[] = [];
   private pid = 100;
 
   constructor(files: Record<string, string>, check: ConditionChecker = () => true, opts: { clock?: number; lastTrigger?: (t: string) => number | null } = {}) {
@@ -53,6 +60,7 @@ export class Sim {
       case 'spawn': {
         const pid = ++this.pid;
         this.trace.push(`${e.unit} ${e.stage} ${e.command.argv.join(' ')}`);
+        if (e.stage === 'start') this.passed.push({ unit: e.unit, sockets: e.sockets ?? [] });
         if (e.command.path === '/bin/missing') {
           this.m.handle({ kind: 'spawn-failed', unit: e.unit, token: e.token, status: 203, error: 'No such file or directory' });
           return;
@@ -66,6 +74,7 @@ export class Sim {
         return;
       }
       case 'kill': {
+        this.kills.push(`${e.unit} ${e.who} ${e.signal}`);
         for (const p of [...this.procs]) {
           if (p.unit !== e.unit) continue;
           if (e.who === 'main' && !p.main) continue;
@@ -81,10 +90,24 @@ export class Sim {
         this.checkEmpty();
         return;
       case 'timer':
-        this.timers.set(e.unit, { token: e.token, at: this.clock + e.usec });
+        this.timers.set(e.slot ? `${e.unit}\0${e.slot}` : e.unit, { token: e.token, at: this.clock + e.usec });
         return;
       case 'cancel-timer':
-        this.timers.delete(e.unit);
+        this.timers.delete(e.slot ? `${e.unit}\0${e.slot}` : e.unit);
+        return;
+      case 'socket-open':
+        if (this.failOpen.has(e.unit)) return this.m.handle({ kind: 'socket-failed', unit: e.unit, token: e.token, error: 'bind: Address already in use' });
+        this.openSockets.add(e.unit);
+        return this.m.handle({ kind: 'socket-opened', unit: e.unit, token: e.token });
+      case 'socket-watch':
+        if (e.on) this.watched.add(e.unit);
+        else this.watched.delete(e.unit);
+        return;
+      case 'socket-close':
+        this.openSockets.delete(e.unit);
+        this.watched.delete(e.unit);
+        return;
+      case 'socket-accept': case 'connection-close':
         return;
       case 'log':
         this.log.push(e.message);
@@ -95,6 +118,18 @@ export class Sim {
       case 'changed': case 'timer-stamp':
         return;
     }
+  }
+
+  /** Sockets whose open fails. */
+  readonly failOpen = new Set<string>();
+
+  /** A client connects to `socket`: the core hears of it if it watches the socket. */
+  connect(socket: string): boolean {
+    if (!this.watched.has(socket)) return false;
+    this.watched.delete(socket);
+    this.m.handle({ kind: 'socket-ready', unit: socket });
+    this.settle();
+    return true;
   }
 
   private exit(p: Proc, exit: { code: 'exited' | 'killed'; status: number }): void {
@@ -146,7 +181,8 @@ export class Sim {
     if (!next) return false;
     this.clock = Math.max(this.clock, next[1].at);
     this.timers.delete(next[0]);
-    this.m.handle({ kind: 'timer', unit: next[0], token: next[1].token });
+    const [unit, slot] = next[0].split('\0');
+    this.m.handle({ kind: 'timer', unit: unit!, token: next[1].token, ...(slot === 'watchdog' ? { slot } : {}) });
     this.settle();
     return true;
   }

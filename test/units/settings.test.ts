@@ -237,6 +237,7 @@ test('settings: [Socket], [Timer] and [Install] (systemd.socket(5), systemd.time
       { kind: 'stream', address: { family: 'any', port: 8080 }, text: '8080' },
     ],
     accept: false, service: 'fleet.service', socketMode: 0o660, bindIPv6Only: 'both',
+    fileDescriptorName: null, backlog: 4096, removeOnStop: false, triggerLimitIntervalUsec: 2_000_000, triggerLimitBurst: null,
   });
   const bad = load('[Socket]\nListenStream=1.2.3.4:99999\nListenDatagram=abc\nSocketMode=999\nBindIPv6Only=maybe\nService=foo\nService=foo@.service\nListenStream=80\n', 'b.socket');
   assert.deepEqual(bad.messages, [
@@ -308,4 +309,34 @@ test('settings: an unknown specifier is reported per setting in systemd\'s words
     '/etc/systemd/system/sp.service:5: Failed to resolve unit specifiers in %Z, ignoring: Invalid slot',
     "/etc/systemd/system/sp.service:7: Failed to resolve unit specifiers in '%Z', ignoring: Invalid slot",
   ]);
+});
+
+test('settings: ExecCondition=, RestartForceExitStatus=, WatchdogSec= (systemd.service(5)); WatchdogSec= makes NotifyAccess=main', () => {
+  const r = load('[Service]\nExecCondition=/usr/bin/test -f /etc/ready\nExecCondition=-/bin/false\nExecStart=/bin/x\nRestartForceExitStatus=3 SIGUSR1 BOGUS\nWatchdogSec=30s\n');
+  assert.deepEqual(r.messages, [`${P}:5: Failed to parse value, ignoring: BOGUS`]);
+  const s = r.settings.service!;
+  assert.deepEqual(s.execCondition.map((c) => [c.argv, c.ignoreFailure]), [[['/usr/bin/test', '-f', '/etc/ready'], false], [['/bin/false'], true]]);
+  assert.deepEqual(s.restartForceExitStatus, { codes: [3], signals: [10] });
+  assert.equal(s.watchdogUsec, 30_000_000);
+  assert.equal(s.notifyAccess, 'main');
+  const d = load('[Service]\nExecStart=/bin/x\n').settings.service!;
+  assert.deepEqual([d.execCondition, d.restartForceExitStatus, d.watchdogUsec, d.notifyAccess], [[], { codes: [], signals: [] }, 0, 'none']);
+  assert.deepEqual(load('[Service]\nExecStart=/bin/x\nWatchdogSec=soon\n').messages, [`${P}:3: Failed to parse sec value, ignoring: soon`]);
+});
+
+test('settings: [Socket] FileDescriptorName=, Backlog=, RemoveOnStop=, TriggerLimit*= (systemd.socket(5)); CoreOS fleet.socket loads', () => {
+  const r = load('[Socket]\nListenStream=/run/x.sock\nFileDescriptorName=api\nBacklog=16\nRemoveOnStop=yes\nTriggerLimitIntervalSec=5s\nTriggerLimitBurst=7\nFileDescriptorName=a:b\nBacklog=-1\n', 'x.socket');
+  assert.deepEqual(r.messages, [
+    '/etc/systemd/system/x.socket:8: Invalid file descriptor name, ignoring: a:b',
+    '/etc/systemd/system/x.socket:9: Failed to parse unsigned value, ignoring: -1',
+  ]);
+  const s = r.settings.socket!;
+  assert.deepEqual([s.fileDescriptorName, s.backlog, s.removeOnStop, s.triggerLimitIntervalUsec, s.triggerLimitBurst], ['api', 16, true, 5_000_000, 7]);
+  // fleet.socket as CoreOS shipped it.
+  const fleet = load('[Unit]\nDescription=fleet API Socket\nPartOf=fleet.service\n\n[Socket]\nListenStream=/var/run/fleet.sock\n', 'fleet.socket');
+  assert.deepEqual([fleet.loadState, fleet.messages], ['loaded', [
+    '/etc/systemd/system/fleet.socket:6: ListenStream= references a path below legacy directory /var/run/, updating /var/run/fleet.sock → /run/fleet.sock; please update the unit file accordingly.',
+  ]]);
+  assert.deepEqual(fleet.settings.socket!.listen, [{ kind: 'stream', address: { family: 'unix', path: '/run/fleet.sock' }, text: '/run/fleet.sock' }]);
+  assert.deepEqual(fleet.settings.unit.partOf, ['fleet.service']);
 });

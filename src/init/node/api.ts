@@ -16,11 +16,13 @@ export interface UnitDetail extends UnitStatus {
   /** Live processes of the unit: pid and command line. */
   tasks: { pid: number; cmdline: string }[];
   cgroup: string | null;
+  /** Memory and CPU of the unit's processes (null when none run); `source` says whether the cgroup or /proc counted them. */
+  usage: { memoryBytes: number; cpuUsec: number; source: 'cgroup' | 'proc' } | null;
   /** The service settings `systemctl show` prints, for services. */
   service: {
     type: string; restart: string; restartUsec: number; timeoutStartUsec: number; timeoutStopUsec: number;
     remainAfterExit: boolean; killMode: string; killSignal: number; notifyAccess: string; pidFile: string | null;
-    user: string | null; group: string | null; workingDirectory: string | null;
+    user: string | null; group: string | null; workingDirectory: string | null; watchdogUsec: number;
   } | null;
 }
 
@@ -64,10 +66,10 @@ export function unitDetail(node: InitNode, name: string): UnitDetail {
         type: svc.type, restart: svc.restart, restartUsec: svc.restartUsec, timeoutStartUsec: svc.timeoutStartUsec, timeoutStopUsec: svc.timeoutStopUsec,
         remainAfterExit: svc.remainAfterExit, killMode: svc.killMode, killSignal: svc.killSignal,
         notifyAccess: svc.type === 'notify' && svc.notifyAccess === 'none' ? 'main' : svc.notifyAccess, pidFile: svc.pidFile,
-        user: svc.user, group: svc.group, workingDirectory: svc.workingDirectory,
+        user: svc.user, group: svc.group, workingDirectory: svc.workingDirectory, watchdogUsec: svc.watchdogUsec,
       }
     : null;
-  return { ...s, unitFileState: unitFileState(node.diskView(), node.ctx, s.id), tasks, cgroup: cg ? cg.replace(/^\/sys\/fs\/cgroup\/[^/]+/, '') : null, service };
+  return { ...s, unitFileState: unitFileState(node.diskView(), node.ctx, s.id), tasks, cgroup: cg ? cg.replace(/^\/sys\/fs\/cgroup\/[^/]+/, '') : null, usage: tasks.length > 0 ? node.tracker.usage(s.id) : null, service };
 }
 
 function applyChanges(changes: InstallChange[]): void {

@@ -11,6 +11,9 @@ import { nodeSignal } from '../signals.js';
 export const MARKER = 'CORACLE_UNIT_TAG';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
+/** sysconf(_SC_PAGESIZE) and sysconf(_SC_CLK_TCK) on Linux x86-64/arm64. */
+const PAGE_SIZE = 4096;
+const CLOCK_TICKS = 100;
 const CONTROLLERS = ['pids', 'systemd', 'freezer', 'cpu', 'memory'];
 
 function readPids(file: string): number[] {
@@ -29,6 +32,17 @@ export function isAlive(pid: number): boolean {
     return state !== 'Z' && state !== 'X';
   } catch {
     return false;
+  }
+}
+
+function signalOne(p: number, signal: number, done: Set<number>): void {
+  done.add(p);
+  try {
+    process.kill(p, nodeSignal(signal));
+    // A stopped process must run to handle SIGTERM (systemd sends SIGCONT after it).
+    if (signal !== 9 && signal !== 18) process.kill(p, 'SIGCONT');
+  } catch {
+    // already gone
   }
 }
 
@@ -104,9 +118,21 @@ export class ProcessTracker {
     return found.filter((p) => p !== process.pid && isAlive(p));
   }
 
+  /** One /proc scan serves every unit asked about in the same turn of the event loop (a stop of 1,000 units polls them all at once). */
+  private scanCache: Map<string, number[]> | null = null;
+
   private scan(unit: string): number[] {
-    const needle = Buffer.from(`\0${MARKER}=${this.tag}/${unit}\0`);
-    const out: number[] = [];
+    if (!this.scanCache) {
+      this.scanCache = this.scanAll();
+      setImmediate(() => (this.scanCache = null));
+    }
+    return this.scanCache.get(unit) ?? [];
+  }
+
+  /** Every process carrying this root's marker, by unit. */
+  private scanAll(): Map<string, number[]> {
+    const prefix = Buffer.from(`\0${MARKER}=${this.tag}/`);
+    const out = new Map<string, number[]>();
     let names: string[];
     try {
       names = fs.readdirSync('/proc');
@@ -117,7 +143,13 @@ export class ProcessTracker {
       if (!/^\d+$/.test(n)) continue;
       try {
         const env = Buffer.concat([Buffer.from([0]), fs.readFileSync(`/proc/${n}/environ`), Buffer.from([0])]);
-        if (env.includes(needle)) out.push(Number(n));
+        const at = env.indexOf(prefix);
+        if (at < 0) continue;
+        const start = at + prefix.length;
+        const unit = env.subarray(start, env.indexOf(0, start)).toString('utf8');
+        const list = out.get(unit) ?? [];
+        list.push(Number(n));
+        out.set(unit, list);
       } catch {
         // gone, or not ours to read
       }
@@ -131,21 +163,77 @@ export class ProcessTracker {
    */
   kill(unit: string, signal: number): number[] {
     const done = new Set<number>();
-    for (let round = 0; round < 16; round++) {
-      const fresh = this.pids(unit).filter((p) => !done.has(p));
-      if (fresh.length === 0) break;
-      for (const p of fresh) {
-        done.add(p);
-        try {
-          process.kill(p, nodeSignal(signal));
-          // A stopped process must run to handle SIGTERM (systemd sends SIGCONT after it).
-          if (signal !== 9 && signal !== 18) process.kill(p, 'SIGCONT');
-        } catch {
-          // already gone
+    if (this.base) {
+      // cgroup.procs is cheap to read: look again at once, for what forked meanwhile.
+      for (let round = 0; round < 16; round++) {
+        const fresh = this.pids(unit).filter((p) => !done.has(p));
+        if (fresh.length === 0) break;
+        for (const p of fresh) signalOne(p, signal, done);
+      }
+      return [...done];
+    }
+    // By /proc scan: one scan serves every unit killed in this turn (a shutdown kills them all at
+    // once), and the later rounds run together in one sweep per round, so n units cost a few scans, not 2n.
+    for (const p of this.pids(unit)) signalOne(p, signal, done);
+    this.sweeps.push({ unit, signal, done });
+    if (this.sweeps.length === 1) setImmediate(() => this.sweep2());
+    return [...done];
+  }
+
+  private sweeps: { unit: string; signal: number; done: Set<number> }[] = [];
+
+  /** The later rounds of kill() in environ mode: look again until nothing new appears (at most 15 times). */
+  private sweep2(): void {
+    const list = this.sweeps;
+    this.sweeps = [];
+    for (let round = 0; round < 15; round++) {
+      this.scanCache = null;
+      let fresh = false;
+      for (const k of list) {
+        for (const p of this.pids(k.unit)) {
+          if (k.done.has(p)) continue;
+          fresh = true;
+          signalOne(p, k.signal, k.done);
         }
       }
+      if (!fresh) break;
     }
-    return [...done];
+  }
+
+  /**
+   * Memory and CPU time of the unit's processes (systemctl status Memory:/CPU:):
+   * from the unit's cgroup where its controller keeps them (memory.usage_in_bytes,
+   * cpuacct.usage), else summed over the live processes from /proc (resident
+   * memory; user+system time, with that of children they have waited for).
+   */
+  usage(unit: string): { memoryBytes: number; cpuUsec: number; source: 'cgroup' | 'proc' } | null {
+    const dir = this.cgroupOf(unit);
+    if (dir) {
+      try {
+        const mem = Number(fs.readFileSync(path.join(dir, 'memory.usage_in_bytes'), 'utf8'));
+        const cpu = Number(fs.readFileSync(path.join(dir, 'cpuacct.usage'), 'utf8'));
+        return { memoryBytes: mem, cpuUsec: Math.round(cpu / 1000), source: 'cgroup' };
+      } catch {
+        // this hierarchy has no memory/cpuacct accounting: count from /proc
+      }
+    }
+    const pids = this.pids(unit);
+    if (pids.length === 0) return null;
+    let memoryBytes = 0;
+    let ticks = 0;
+    for (const pid of pids) {
+      try {
+        const statm = fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ');
+        memoryBytes += Number(statm[1]) * PAGE_SIZE;
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime stime cutime cstime are fields 14–17 of stat(5); f starts at field 3.
+        ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return { memoryBytes, cpuUsec: Math.round((ticks * 1e6) / CLOCK_TICKS), source: 'proc' };
   }
 
   /** Removes the unit's (empty) cgroup. */
