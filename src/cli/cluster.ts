@@ -118,24 +118,26 @@ function nextSteps(s: ClusterState, dirFlag: string): string {
   const lines = [
     '',
     'Next:',
+    `  export PATH=${path.join(s.dir, 'bin')}:$PATH    # coracle, etcdctl, fleetctl, systemctl, journalctl of this coracle`,
     `  export ETCDCTL_ENDPOINTS=${endpoints}`,
-    '  npx etcdctl cluster-health',
-    '  npx etcdctl set /message hello && npx etcdctl get /message',
+    '  etcdctl cluster-health',
+    '  etcdctl set /message hello && etcdctl get /message',
   ];
   if (s.fleet) {
     lines.push(
       `  export FLEETCTL_ENDPOINT=http://${first.address}:${first.ports.fleetApi}    # the fleet API of ${first.name}`,
-      '  npx fleetctl list-machines',
-      `  cd ${path.join(s.dir, 'units')} && npx fleetctl start hello@{1..2}.service && npx fleetctl list-units`,
+      '  fleetctl list-machines',
+      `  cd ${path.join(s.dir, 'units')} && fleetctl start hello@{1..2}.service && fleetctl list-units`,
     );
+    if (s.docker) lines.push('  fleetctl start web@1.service    # a container on its machine\'s address, port 8080');
   } else {
-    lines.push(`  coracle cluster exec 1${dirFlag} -- systemctl list-units    # (fleetd is not in this coracle yet)`);
+    lines.push(`  coracle cluster exec 1${dirFlag} -- systemctl list-units`);
   }
   lines.push(
-    `  npx coracle cluster status${dirFlag}`,
-    `  npx coracle cluster logs 1${dirFlag} -u etcd2.service`,
-    `  npx coracle cluster kill 2${dirFlag}; npx coracle cluster start 2${dirFlag}`,
-    `  npx coracle cluster down${dirFlag}`,
+    `  coracle cluster status${dirFlag}`,
+    `  coracle cluster logs 1${dirFlag} -u etcd2.service`,
+    `  coracle cluster kill 2${dirFlag}; coracle cluster start 2${dirFlag}`,
+    `  coracle cluster down${dirFlag}`,
     '',
   );
   return lines.join('\n');

@@ -20,7 +20,7 @@ function coracle(dir: string, ...args: string[]): { status: number | null; stdou
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('cluster up (discovery service, metadata), status, exec, logs, kill, start, down', { timeout: 10 * 60_000 }, async () => {
+test('cluster up (discovery service, metadata), status, exec, logs, kill, start, the seed\'s fleet story, down', { timeout: 10 * 60_000 }, async () => {
   await withHostLock('one-host-cluster', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coracle-cluster-'));
     try {
@@ -70,6 +70,39 @@ test('cluster up (discovery service, metadata), status, exec, logs, kill, start,
       const again = coracle(dir, 'exec', '2', '--', 'etcdctl', 'member', 'list');
       assert.equal(idOf(again.stdout, '127.0.0.3'), id2, 'core-02 rejoins as the same member');
       assert.equal(again.stdout.trim().split('\n').length, 3);
+
+      // The seed's fleet story, typed as a user types it (fleetctl from the cluster's bin/).
+      const pkg = JSON.parse(fs.readFileSync(path.resolve(CORACLE, '../../package.json'), 'utf8')) as { bin: Record<string, string> };
+      if (pkg.bin.fleetctl) {
+        const endpoint = /export FLEETCTL_ENDPOINT=(\S+)/.exec(up.stdout)?.[1];
+        assert.equal(endpoint, 'http://127.0.0.2:49153');
+        const fleetctl = (ep: string, ...args: string[]): string => {
+          const r = spawnSync(path.join(dir, 'bin/fleetctl'), args, { cwd: path.join(dir, 'units'), encoding: 'utf8', env: { ...process.env, FLEETCTL_ENDPOINT: ep }, timeout: 60_000 });
+          assert.equal(r.status, 0, `fleetctl ${args.join(' ')}: ${r.stdout}${r.stderr}`);
+          return r.stdout;
+        };
+        const machines = fleetctl(endpoint!, 'list-machines', '--no-legend').trim().split('\n').map((l) => l.split(/\t+/));
+        assert.deepEqual(machines.map((m) => m[1]).sort(), ['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+        assert.deepEqual(machines.filter((m) => m[2] === 'role=edge').map((m) => m[1]).sort(), ['127.0.0.2', '127.0.0.4']);
+        fleetctl(endpoint!, 'start', 'hello@1.service', 'hello@2.service');
+        const where = (ep: string): Map<string, string> => new Map(fleetctl(ep, 'list-units', '--no-legend').trim().split('\n').map((l) => l.split(/\t+/)).map((f) => [f[0]!, f[1]!.split('/')[1] ?? '']));
+        const placed = where(endpoint!);
+        assert.notEqual(placed.get('hello@1.service'), placed.get('hello@2.service'), 'Conflicts= puts them on different machines');
+        // Crash the machine running hello@1 (not core-02, restarted above): the unit moves.
+        const victim = placed.get('hello@1.service')!;
+        const n = Number(victim.split('.')[3]) - 1;
+        const survivor = ['127.0.0.2', '127.0.0.3', '127.0.0.4'].find((a) => a !== victim)!;
+        assert.equal(coracle(dir, 'kill', String(n)).status, 0);
+        const deadline = Date.now() + 120_000;
+        let moved = '';
+        while (Date.now() < deadline) {
+          moved = where(`http://${survivor}:49153`).get('hello@1.service') ?? '';
+          if (moved !== '' && moved !== victim) break;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        assert.ok(moved !== '' && moved !== victim, `hello@1.service moved off ${victim} (now on ${moved})`);
+        assert.equal(coracle(dir, 'start', String(n)).status, 0);
+      }
 
       const down = coracle(dir, 'down');
       assert.equal(down.status, 0, down.stderr);
