@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
 import { cloudinitCommand } from './cloudinit.js';
 import { clusterCommand } from './cluster.js';
+import { ctCommand } from './ct.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
 import { fleetdCommand } from './fleetd.js';
@@ -58,6 +59,11 @@ const subcommands: Subcommand[] = [
     name: 'fleetd',
     summary: "run fleet's daemon (engine + agent) for a machine root (fleet v1 registry in etcd)",
     run: fleetdCommand,
+  },
+  {
+    name: 'ct',
+    summary: 'transpile a Container Linux Config (YAML) into Ignition JSON, as CoreOS ct did',
+    run: ctCommand,
   },
   {
     name: 'bench',

@@ -292,3 +292,58 @@ export function planIgnition(cfg: Obj, spec: 2 | 3, contents: ReadonlyMap<string
 function fileChange(path: string, text: string, mode: number): Change {
   return { kind: 'file', path, content: text, data: new TextEncoder().encode(text), mode };
 }
+
+// ---------------------------------------------------------------------------
+// ignition.config: replace and append (2.x) / merge (3.x).
+
+/** The config references a config names, by JSON path. */
+export function configRefsOf(cfg: Obj, spec: 2 | 3): { replace?: Resource; children: Resource[] } {
+  const c = obj(obj(cfg.ignition).config);
+  const ref = (r: Json | undefined, path: string): Resource | undefined => {
+    const source = str(obj(r).source);
+    if (source === undefined) return undefined;
+    const hash = str(obj(obj(r).verification).hash);
+    return { path, source, compression: str(obj(r).compression) ?? '', ...(hash !== undefined ? { hash } : {}) };
+  };
+  const replace = ref(c.replace, 'ignition.config.replace');
+  const key = spec === 2 ? 'append' : 'merge';
+  const children = list(c[key]).flatMap((r, i) => {
+    const x = ref(r, `ignition.config.${key}.${i}`);
+    return x ? [x] : [];
+  });
+  return { ...(replace ? { replace } : {}), children };
+}
+
+/** Keys that identify a list entry when 3.x merges configs. */
+const MERGE_KEYS: Record<string, string> = {
+  'storage.files': 'path', 'storage.directories': 'path', 'storage.links': 'path',
+  'systemd.units': 'name', 'passwd.users': 'name', 'passwd.groups': 'name', 'networkd.units': 'name',
+};
+
+/** A child config merged over its parent: lists appended (2.x) or merged by
+ *  key (3.x, the child's entry replacing the parent's), objects merged, the
+ *  child's scalars winning. The references themselves are dropped. */
+export function mergeConfigs(parent: Obj, child: Obj, spec: 2 | 3, at = ''): Obj {
+  const out: Obj = { ...parent };
+  for (const [k, v] of Object.entries(child)) {
+    const p = at ? `${at}.${k}` : k;
+    if (p === 'ignition.config' || p === 'ignition.version') continue;
+    const old = out[k];
+    if (Array.isArray(v) && Array.isArray(old)) {
+      const key = spec === 3 ? MERGE_KEYS[p] : undefined;
+      if (key) {
+        const merged = [...old];
+        for (const item of v) {
+          const id = obj(item)[key];
+          const i = merged.findIndex((x) => obj(x)[key] === id);
+          if (i >= 0) merged[i] = item;
+          else merged.push(item);
+        }
+        out[k] = merged;
+      } else out[k] = [...old, ...v];
+    } else if (v && typeof v === 'object' && !Array.isArray(v) && old && typeof old === 'object' && !Array.isArray(old)) {
+      out[k] = mergeConfigs(old, v, spec, p);
+    } else out[k] = v;
+  }
+  return out;
+}

@@ -1,5 +1,7 @@
 // coracle's cloud-config core: detect, validate, substitute, parse, render.
-// All pure; apply.ts holds the only file I/O.
+// All pure. The I/O shells are apply.ts (writing into a root), units.ts (the
+// init's control socket) and machine.ts (applyConfigToMachine, which the CLI
+// and the machine boot share); they are imported from their own modules.
 import { detectUserData, type Detection } from './detect.js';
 import { parseCloudConfig, type ParsedCloudConfig } from './parse.js';
 import { renderCloudConfig, type RenderOptions, type Rendered, type RootView } from './render.js';

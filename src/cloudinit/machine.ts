@@ -10,8 +10,8 @@ import path from 'node:path';
 import { socketPathOf } from '../init/client.js';
 import { applyToRoot, rootViewOf, type ApplyResult } from './apply.js';
 import { detectUserData, type UserDataKind } from './detect.js';
-import { parseIgnition } from './ignition.js';
-import { planIgnition, resolveResource, resourcesOf, type Fetcher, type IgnitionRootView } from './ignition-apply.js';
+import { parseIgnition, type Json } from './ignition.js';
+import { configRefsOf, mergeConfigs, planIgnition, resolveResource, resourcesOf, type Fetcher, type IgnitionRootView, type Resource } from './ignition-apply.js';
 import { parseCloudConfig } from './parse.js';
 import { renderCloudConfig, type Change, type UnitAction } from './render.js';
 import { substitute, substitutionsFrom, type Metadata } from './substitute.js';
@@ -295,6 +295,31 @@ function ignitionView(root: string): IgnitionRootView {
   };
 }
 
+type IgnObj = { [k: string]: Json };
+
+/** Follows ignition.config.replace / append / merge (at most 5 deep). */
+async function resolveConfigs(cfg: IgnObj, spec: 2 | 3, fetcher: Fetcher, oem: (p: string) => Uint8Array | undefined, depth: number): Promise<{ config: IgnObj; spec: 2 | 3 } | { error: string }> {
+  const refs = configRefsOf(cfg, spec);
+  if (!refs.replace && refs.children.length === 0) return { config: cfg, spec };
+  if (depth >= 5) return { error: 'ignition.config: configs reference each other more than 5 deep' };
+  const load = async (ref: Resource): Promise<{ config: IgnObj; spec: 2 | 3 } | { error: string }> => {
+    const got = await resolveResource(ref, fetcher, oem);
+    if (!got.ok) return { error: got.error };
+    const child = parseIgnition(Buffer.from(got.bytes).toString('utf8'));
+    if (!child.config || !child.spec) return { error: `${ref.path}: ${child.errors.join('; ')}` };
+    if (child.spec !== spec) return { error: `${ref.path}: a ${spec}.x config cannot use a ${child.version} config` };
+    return resolveConfigs(child.config, child.spec, fetcher, oem, depth + 1);
+  };
+  if (refs.replace) return load(refs.replace);
+  let merged = cfg;
+  for (const ref of refs.children) {
+    const child = await load(ref);
+    if ('error' in child) return child;
+    merged = mergeConfigs(merged, child.config, spec);
+  }
+  return { config: merged, spec };
+}
+
 async function applyIgnitionConfig(root: string, text: string, o: ApplyConfigOptions, socket: string | null, r: MachineReport): Promise<MachineReport> {
   const log = o.log ?? (() => {});
   log('Detected an Ignition config.');
@@ -313,16 +338,25 @@ async function applyIgnitionConfig(root: string, text: string, o: ApplyConfigOpt
   }
   log(`Applying Ignition config version ${parsed.version}`);
   const fetcher = httpFetcher(o.localAddress);
+  const oem = (p: string): Uint8Array | undefined => {
+    try {
+      return new Uint8Array(fs.readFileSync(path.join(root, 'usr/share/oem', p)));
+    } catch {
+      return undefined;
+    }
+  };
+  // ignition.config: a replacement, or children merged over this config.
+  const resolved = await resolveConfigs(parsed.config, parsed.spec, fetcher, oem, 0);
+  if ('error' in resolved) {
+    r.error = `Ignition failed: ${resolved.error}`;
+    return r;
+  }
+  parsed.config = resolved.config;
+  parsed.spec = resolved.spec;
   const contents = new Map<string, Uint8Array>();
   const errors: string[] = [];
   for (const res of resourcesOf(parsed.config, parsed.spec)) {
-    const got = await resolveResource(res, fetcher, (p) => {
-      try {
-        return new Uint8Array(fs.readFileSync(path.join(root, 'usr/share/oem', p)));
-      } catch {
-        return undefined;
-      }
-    });
+    const got = await resolveResource(res, fetcher, oem);
     if (got.ok) contents.set(res.path, got.bytes);
     else errors.push(got.error);
   }

@@ -44,7 +44,7 @@ export type UnitCommand = 'start' | 'stop' | 'restart' | 'reload' | 'try-restart
 export type UnitAction =
   | { action: 'enable'; unit: string; runtime: boolean }
   | { action: 'daemon-reload' }
-  | { action: 'command'; command: UnitCommand; unit: string };
+  | { action: 'command'; command: UnitCommand; unit: string; networkd?: true };
 
 export interface Rendered {
   changes: Change[];
@@ -484,7 +484,7 @@ function renderUnits(cfg: CloudConfig, out: Out): { actions: UnitAction[]; error
   }
   const actions: UnitAction[] = [...enables];
   if (reload) actions.push({ action: 'daemon-reload' });
-  if (restartNetworkd) actions.push({ action: 'command', command: 'restart', unit: 'systemd-networkd.service' });
+  if (restartNetworkd) actions.push({ action: 'command', command: 'restart', unit: 'systemd-networkd.service', networkd: true });
   // The original ran the commands in order and stopped at one it did not know.
   const bad = commands.findIndex((c) => c.action === 'command' && !COMMANDS.includes(c.command));
   if (bad >= 0 && badCommand !== null) {

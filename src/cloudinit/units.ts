@@ -59,6 +59,11 @@ function errorText(body: unknown, fallback: string): string {
 
 class ActionFailed extends Error {}
 
+async function notLoaded(client: InitClient, unit: string): Promise<boolean> {
+  const st = await client.request<{ loadState?: string }>('GET', unitPath(unit));
+  return st.status === 200 && st.body.loadState === 'not-found';
+}
+
 /** Runs one unit command as systemd's job API does, including the two verbs
  *  the control API has no route for (reload-or-restart, reload-or-try-restart). */
 async function runCommand(client: InitClient, command: string, unit: string): Promise<string> {
@@ -98,16 +103,15 @@ export async function runUnitActions(socketPath: string, actions: readonly UnitA
         const r = await client.request<ApiError>('POST', '/v1/daemon-reload');
         if (r.status !== 200) throw new ActionFailed(`failed systemd daemon-reload: ${errorText(r.body, `HTTP ${r.status}`)}`);
         report.done.push({ action: 'daemon-reload', result: 'done' });
-      } else if (a.unit === 'systemd-networkd.service') {
+      } else if (a.unit === 'systemd-networkd.service' && (await notLoaded(client, a.unit))) {
+        // Deliberate difference: a coracle machine has no networkd; network
+        // units are written for whoever reads them, and commands on it skipped.
+        if (a.networkd) log('Restarting systemd-networkd');
+        else log(`Calling unit command ${goQuote(a.command)} on ${goQuote(a.unit)}`);
+        log('systemd-networkd.service is not on this machine; network units written only');
+        report.done.push({ action: a.command, unit: a.unit, result: 'skipped' });
+      } else if (a.networkd) {
         log('Restarting systemd-networkd');
-        const st = await client.request<{ loadState?: string }>('GET', unitPath(a.unit));
-        if (st.status === 200 && st.body.loadState === 'not-found') {
-          // Deliberate difference: a coracle machine has no networkd; the
-          // network units are written for whoever reads them.
-          log('systemd-networkd.service is not on this machine; network units written only');
-          report.done.push({ action: 'restart', unit: a.unit, result: 'skipped' });
-          continue;
-        }
         const res = await runCommand(client, 'restart', a.unit);
         log(`Restarted systemd-networkd (${res})`);
         report.done.push({ action: 'restart', unit: a.unit, result: res });

@@ -234,3 +234,125 @@ test('an etcd2 seed applies to a root with $private_ipv4 from the flag and COREO
   assert.equal(fs.readFileSync(path.join(root, 'run/systemd/system/fleet.service.d/20-cloudinit.conf'), 'utf8'), '[Service]\nEnvironment="FLEET_PUBLIC_IP=203.0.113.5"\n');
   assert.equal(fs.readFileSync(path.join(root, 'etc/environment'), 'utf8'), 'COREOS_PUBLIC_IPV4=203.0.113.5\nCOREOS_PRIVATE_IPV4=10.0.0.5\n');
 });
+
+test('every unit command verb through the init: stop, restart, try-restart, reload-or-restart, reload-or-try-restart', async () => {
+  const root = tempRoot();
+  const m = marker();
+  const log = path.join(root, 'reloads');
+  fs.mkdirSync(path.join(root, 'etc/systemd/system'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/systemd/system/svc.service'), `[Service]\nExecStart=/bin/sleep ${m}\nExecReload=/bin/sh -c 'echo reload >> ${log}'\n`);
+  fs.writeFileSync(path.join(root, 'etc/systemd/system/plain.service'), `[Service]\nExecStart=/bin/sleep ${m}1\n`);
+  const cfg = writeConfig(
+    [
+      '#cloud-config',
+      'coreos:',
+      '  units:',
+      '    - name: plain.service',
+      '      command: try-restart',
+      '    - name: svc.service',
+      '      command: reload-or-try-restart',
+      '    - name: svc.service',
+      '      command: start',
+      '    - name: svc.service',
+      '      command: reload-or-restart',
+      '    - name: plain.service',
+      '      command: reload-or-restart',
+      '    - name: plain.service',
+      '      command: restart',
+      '    - name: svc.service',
+      '      command: stop',
+      '',
+    ].join('\n'),
+  );
+  await withNodeProcess(root, async () => {
+    const r = coracle('cloudinit', '--root', root, '--from-file', cfg, '--output', 'json');
+    assert.equal(r.code, 0, r.err);
+    const rep = JSON.parse(r.out) as { actions: { action: string; unit?: string; result: string }[] };
+    assert.deepEqual(rep.actions.map((a) => `${a.action} ${a.unit} ${a.result}`), [
+      'try-restart plain.service done',
+      'reload-or-try-restart svc.service done',
+      'start svc.service done',
+      'reload-or-restart svc.service done',
+      'reload-or-restart plain.service done',
+      'restart plain.service done',
+      'stop svc.service done',
+    ]);
+    // svc was reloaded once (it was inactive the first time); plain, which
+    // cannot reload, was started by reload-or-restart; svc is stopped.
+    assert.equal(fs.readFileSync(log, 'utf8'), 'reload\n');
+    assert.deepEqual(coracle('systemctl', '--root', root, 'is-active', 'plain.service'), { code: 0, out: 'active\n', err: '' });
+    assert.equal(coracle('systemctl', '--root', root, 'is-active', 'svc.service').out, 'inactive\n');
+    // A command on a unit that does not exist stops the apply, as systemd's error did.
+    const missing = writeConfig('#cloud-config\ncoreos:\n  units:\n    - name: nope.service\n      command: start\n');
+    const bad = coracle('cloudinit', '--root', root, '--from-file', missing);
+    assert.equal(bad.code, 1);
+    assert.ok(logLines(bad.err).includes('Failed to apply cloud-config: Unit nope.service not found.'), bad.err);
+  });
+});
+
+test('--from-url fetches the user-data over http; --from-configdrive reads user_data and its metadata', async () => {
+  const http = await import('node:http');
+  const body = '#cloud-config\nhostname: from-url\n';
+  const server = http.createServer((req, res) => {
+    if (req.url === '/user-data') res.end(body);
+    else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.131', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const root = tempRoot();
+    const ok = await new Promise<{ code: number; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'cloudinit', '--root', root, '--no-init', '--local-address', '127.0.0.131', '--from-url', `http://127.0.0.131:${port}/user-data`]);
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('exit', (code) => resolve({ code: code ?? -1, err }));
+    });
+    assert.equal(ok.code, 0, ok.err);
+    assert.ok(logLines(ok.err).includes('Fetching user-data from datasource of type "url"'), ok.err);
+    assert.equal(fs.readFileSync(path.join(root, 'etc/hostname'), 'utf8'), 'from-url\n');
+    const missing = await new Promise<{ code: number; err: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'cloudinit', '--root', root, '--no-init', '--local-address', '127.0.0.131', '--from-url', `http://127.0.0.131:${port}/nope`]);
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      child.on('exit', (code) => resolve({ code: code ?? -1, err }));
+    });
+    assert.equal(missing.code, 1);
+    assert.match(missing.err, /Failed fetching user-data from datasource: GET http:\/\/127\.0\.0\.131:\d+\/nope: HTTP 404\. Continuing\.\.\./);
+  } finally {
+    server.close();
+  }
+
+  const root = tempRoot();
+  const drive = path.join(root, 'media/configdrive');
+  fs.mkdirSync(path.join(drive, 'openstack/latest'), { recursive: true });
+  fs.writeFileSync(path.join(drive, 'openstack/latest/user_data'), '#cloud-config\ncoreos:\n  etcd2:\n    advertise-client-urls: http://$private_ipv4:2379\n');
+  fs.writeFileSync(path.join(drive, 'openstack/latest/meta_data.json'), JSON.stringify({ hostname: 'drive-host', public_keys: { k: 'ssh-ed25519 AAAADRIVE drive@test' } }));
+  fs.mkdirSync(path.join(drive, 'ec2/2009-04-04'), { recursive: true });
+  fs.writeFileSync(path.join(drive, 'ec2/2009-04-04/meta-data.json'), JSON.stringify({ 'local-ipv4': '10.1.2.3' }));
+  const r = coracle('cloudinit', '--root', root, '--no-init', '--oem', 'ec2-compat');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/hostname'), 'utf8'), 'drive-host\n');
+  assert.equal(fs.readFileSync(path.join(root, 'run/systemd/system/etcd2.service.d/20-cloudinit.conf'), 'utf8'), '[Service]\nEnvironment="ETCD_ADVERTISE_CLIENT_URLS=http://10.1.2.3:2379"\n');
+  assert.equal(fs.readFileSync(path.join(root, 'home/core/.ssh/authorized_keys.d/coreos-cloudinit'), 'utf8'), 'ssh-ed25519 AAAADRIVE drive@test\n');
+});
+
+test('the sakura seed prepared offline: every file written, its three commands listed in order as not run', () => {
+  const root = tempRoot();
+  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\ncore:x:500:500:CoreOS Admin:/home/core:/bin/bash\n');
+  fs.writeFileSync(path.join(root, 'etc/shadow'), 'root:*:16000:0:99999:7:::\ncore:*:16000:0:99999:7:::\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\ncore:x:500:\n');
+  // (Its timezone.service runs "ln -sf … /etc/localtime" on the host, so it is
+  // never started by a test.)
+  const r = coracle('cloudinit', '--root', root, '--no-init', '--output', 'json', '--from-file', path.join(SEEDS, 'sakura-cloud-config.yml'));
+  assert.equal(r.code, 0, r.err);
+  const rep = JSON.parse(r.out) as { notRun: string[]; written: string[] };
+  assert.deepEqual(rep.notRun, ['restart coreos-setup-environment.service', 'restart systemd-networkd.service', 'start timezone.service']);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/hostname'), 'utf8'), 'web01\n');
+  assert.match(fs.readFileSync(path.join(root, 'etc/shadow'), 'utf8'), /^core:\$6\$rounds=4096\$saltsalt\$3MEa[^:]*:\d+:0:99999:7:::$/m);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/systemd/network/10-static.network'), 'utf8'), '[Match]\nName=e*\n\n[Network]\nAddress=192.0.2.10/24\nGateway=192.0.2.1\nDNS=192.0.2.3\nDNS=192.0.2.4\n');
+  assert.match(fs.readFileSync(path.join(root, 'etc/systemd/system/timezone.service'), 'utf8'), /^\[Unit\]\nDescription=timezone\n/);
+});

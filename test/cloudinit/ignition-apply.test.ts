@@ -198,3 +198,42 @@ test('Ignition 3.3: contents over http (sha256), gzip, append, overwrite false r
     server.close();
   }
 });
+
+test('ignition.config: replace (2.x) takes the referenced config; merge (3.x) puts a fetched child over the parent', async () => {
+  const child = JSON.stringify({ ignition: { version: '3.3.0' }, storage: { files: [{ path: '/etc/motd', overwrite: true, contents: { source: 'data:,from%20child%0A' } }, { path: '/etc/extra', contents: { source: 'data:,extra' } }] } });
+  const server = http.createServer((req, res) => res.end(req.url === '/child.ign' ? child : ''));
+  await new Promise<void>((resolve) => server.listen(0, ADDR, resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    await withRoot(async (root) => {
+      markFirstBoot(root);
+      const parent = JSON.stringify({
+        ignition: { version: '3.3.0', config: { merge: [{ source: `http://${ADDR}:${port}/child.ign` }] } },
+        storage: { files: [{ path: '/etc/motd', contents: { source: 'data:,from%20parent%0A' } }, { path: '/etc/own', contents: { source: 'data:,own' } }] },
+      });
+      const r = await applyConfigToMachine({ root, config: parent, initSocket: null, localAddress: ADDR });
+      assert.equal(r.error, undefined);
+      assert.equal(read(root, 'etc/motd'), 'from child\n');
+      assert.equal(read(root, 'etc/own'), 'own');
+      assert.equal(read(root, 'etc/extra'), 'extra');
+    });
+    await withRoot(async (root) => {
+      markFirstBoot(root);
+      const replacement = Buffer.from(JSON.stringify({ ignition: { version: '2.2.0' }, storage: { files: [{ filesystem: 'root', path: '/etc/replaced', contents: { source: 'data:,yes' } }] } })).toString('base64');
+      const parent = JSON.stringify({
+        ignition: { version: '2.2.0', config: { replace: { source: `data:;base64,${replacement}` } } },
+        storage: { files: [{ filesystem: 'root', path: '/etc/ignored', contents: { source: 'data:,no' } }] },
+      });
+      const r = await applyConfigToMachine({ root, config: parent, initSocket: null });
+      assert.equal(r.error, undefined);
+      assert.equal(read(root, 'etc/replaced'), 'yes');
+      assert.equal(fs.existsSync(path.join(root, 'etc/ignored')), false);
+      markFirstBoot(root);
+      const bad = JSON.stringify({ ignition: { version: '2.2.0', config: { append: [{ source: 'data:,{}', verification: { hash: `sha512-${'0'.repeat(128)}` } }] } } });
+      const b = await applyConfigToMachine({ root, config: bad, initSocket: null });
+      assert.match(b.error ?? '', /^Ignition failed: ignition\.config\.append\.0\.verification\.hash: content hash mismatch/);
+    });
+  } finally {
+    server.close();
+  }
+});

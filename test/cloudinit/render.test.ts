@@ -185,7 +185,7 @@ test('units: runtime vs persistent, network units, mask, enable, commands after 
   assert.deepEqual(r.actions, [
     { action: 'enable', unit: 'a.service', runtime: true },
     { action: 'daemon-reload' },
-    { action: 'command', command: 'restart', unit: 'systemd-networkd.service' },
+    { action: 'command', command: 'restart', unit: 'systemd-networkd.service', networkd: true },
     { action: 'command', command: 'start', unit: 'a.service' },
     { action: 'command', command: 'stop', unit: 'b.service' },
   ]);
