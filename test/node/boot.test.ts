@@ -7,7 +7,8 @@
 // unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { applyFirstBootIgnition, bootMachine } from '../../src/node/boot.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -19,6 +20,7 @@ import {
   journal,
   processesOf,
   seed,
+  SEEDS,
   stopNode,
   tempDir,
   unitState,
@@ -141,8 +143,11 @@ test('seed discovery pair: the master hosts a discovery directory, members join 
     assert.equal(w.status, 201);
     assert.match((await etcd('http://127.0.0.205:2379/v2/keys/pair?quorum=true')).body, /"value":"works"/);
     // The member's config also restarts fleet.service; the journal says what happened to it.
-    const lines = await journal(members[0]!.root, USER_DATA_UNIT);
-    assert.ok(lines.some((l) => l.includes('"restart" on "etcd2.service"')), lines.join('\n'));
+    const lines = await waitFor('the member\'s user-data unit to finish', async () => {
+      const s = await unitState(members[0]!.root, USER_DATA_UNIT);
+      return s && s.activeState !== 'activating' ? journal(members[0]!.root, USER_DATA_UNIT) : null;
+    }, 60_000);
+    assert.ok(lines.some((l) => l.includes('Result of "restart" on "etcd2.service": done')), lines.join('\n'));
     assert.ok(lines.some((l) => l.includes('fleet.service')), lines.join('\n'));
   } finally {
     for (const m of members) await stopNode(m);
@@ -302,4 +307,29 @@ test('a broken config boots the machine with the error in the journal; the rest 
   } finally {
     for (const m of machines) await stopNode(m);
   }
+});
+
+test('seed swarm-container-linux-config.yml: ct to Ignition, applied on the first boot only, both units enabled (proved without running their docker swarm commands on the host)', async () => {
+  const dir = tempDir();
+  const ign = path.join(dir, 'swarm.ign');
+  const ct = spawnSync(process.execPath, [CORACLE, 'ct', '--in-file', path.join(SEEDS, 'swarm-container-linux-config.yml'), '--out-file', ign], { encoding: 'utf8' });
+  assert.equal(ct.status, 0, ct.stderr);
+  const root = path.join(dir, 'root');
+  const first = bootMachine({ root, config: ign, privateIpv4: '127.0.0.216' });
+  assert.ok(first.firstBoot);
+  const lines = await applyFirstBootIgnition(first);
+  assert.ok(lines.some((l) => l.startsWith('ignition: applied')), lines.join('\n'));
+  for (const unit of ['docker-swarm-join.service', 'docker-swarm-leave.service']) {
+    assert.ok(fs.existsSync(path.join(root, 'etc/systemd/system', unit)), unit);
+    const link = path.join(root, 'etc/systemd/system/multi-user.target.wants', unit);
+    assert.equal(fs.realpathSync(link), fs.realpathSync(path.join(root, 'etc/systemd/system', unit)), `${unit} is enabled`);
+  }
+  assert.match(fs.readFileSync(path.join(root, 'etc/systemd/system/docker-swarm-join.service'), 'utf8'), /^ExecStart=\/usr\/bin\/docker swarm join --token SWMTKN-1-example 127\.0\.0\.2:2377$/m);
+  assert.match(fs.readFileSync(path.join(root, 'home/core/.ssh/authorized_keys.d/coreos-ignition'), 'utf8'), /ecdsa-sha2-nistp256 AAAAE2Vj\S+ core@example/);
+  // The next boot is not a first boot: Ignition does not run again.
+  fs.rmSync(path.join(root, 'etc/systemd/system/docker-swarm-leave.service'));
+  const second = bootMachine({ root, privateIpv4: '127.0.0.216' });
+  assert.equal(second.firstBoot, false);
+  assert.deepEqual(await applyFirstBootIgnition(second), []);
+  assert.ok(!fs.existsSync(path.join(root, 'etc/systemd/system/docker-swarm-leave.service')));
 });
