@@ -54,7 +54,8 @@ Options:
                       service (a coracle discovery service on 127.0.0.1:18087), self (a
                       discovery directory in an etcd on 127.0.0.1:12379, _config/size set
                       by hand as in the seed)
-  --docker            docker.service on every machine and a Docker sample unit
+  --docker            also write the Docker sample unit web@.service (nginx:alpine, which the
+                      engine must have or be able to pull; docker.service uses the host's engine)
   --metadata SPEC     fleet metadata per machine: 1=role=web,2=role=db,1=az=a
   -h, --help          show this help
 
