@@ -19,7 +19,7 @@ foreground. On first boot the root gets etc/machine-id, etc/os-release and
 etc/coreos/update.conf; every boot writes etc/environment
 (COREOS_PRIVATE_IPV4, COREOS_PUBLIC_IPV4), the units coracle ships
 (etcd2, etcd, etcd-member, fleet.socket, fleet, docker, user-cloudinit@,
-user-configdrive) under lib/systemd/system, and clears run/. The init then
+user-configdrive) under lib/systemd/system. The init then
 starts default.target; user-cloudinit@.service applies
 usr/share/oem/cloud-config.yml and var/lib/coreos-install/user_data as
 coreos-cloudinit did (a broken config is reported in the journal and the

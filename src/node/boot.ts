@@ -1,5 +1,5 @@
 // What a CoreOS machine's image and early boot did before systemd started
-// the units, done on a machine root: /run is a fresh tmpfs, the first boot
+// the units, done on a machine root: the first boot
 // creates etc/machine-id, etc/os-release and etc/coreos/update.conf,
 // etc/environment carries COREOS_PRIVATE_IPV4/COREOS_PUBLIC_IPV4 (what
 // coreos-setup-environment wrote from the platform's metadata), the image's
@@ -87,9 +87,9 @@ export function bootMachine(o: BootOptions): Booted {
   const notes: string[] = [];
   fs.mkdirSync(root, { recursive: true });
   const firstBoot = !fs.existsSync(path.join(root, 'etc/machine-id'));
-  // /run is a tmpfs on a real machine: nothing in it survives a reboot.
-  fs.rmSync(path.join(root, 'run'), { recursive: true, force: true });
-  fs.mkdirSync(path.join(root, 'run'), { recursive: true });
+  // /run is a tmpfs on a real machine; here it is kept across boots (the
+  // init and fleet clean up what they own, and the cloud-config rewrites its
+  // runtime drop-ins at every boot).
   const machineId = ensureMachineId(root);
   writeIfChanged(path.join(root, 'etc/os-release'), osRelease(packageVersion()));
   const updateConf = path.join(root, 'etc/coreos/update.conf');
