@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { benchCommand } from './bench.js';
 import { cloudinitCommand } from './cloudinit.js';
+import { clusterCommand } from './cluster.js';
 import { ctCommand } from './ct.js';
 import { discoveryCommand } from './discovery.js';
 import { etcdCommand } from './etcd.js';
@@ -50,14 +51,19 @@ const subcommands: Subcommand[] = [
     run: cloudinitCommand,
   },
   {
-    name: 'ct',
-    summary: 'transpile a Container Linux Config (YAML) into Ignition JSON, as CoreOS ct did',
-    run: ctCommand,
+    name: 'cluster',
+    summary: 'a local cluster of machines on this host: up, status, down, kill, start, destroy, exec, logs',
+    run: clusterCommand,
   },
   {
     name: 'fleetd',
     summary: "run fleet's daemon (engine + agent) for a machine root (fleet v1 registry in etcd)",
     run: fleetdCommand,
+  },
+  {
+    name: 'ct',
+    summary: 'transpile a Container Linux Config (YAML) into Ignition JSON, as CoreOS ct did',
+    run: ctCommand,
   },
   {
     name: 'bench',

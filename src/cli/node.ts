@@ -1,28 +1,68 @@
-// `coracle node --root DIR`: the per-machine init in the foreground. It
-// boots default.target, serves the control API on <root>/run/coracle/init.sock,
-// and on SIGTERM/SIGINT stops every unit in reverse dependency order, then exits.
+// `coracle node --root DIR`: boots a machine and runs its init in the
+// foreground. Boot (src/node/boot.ts) prepares the root as CoreOS's image
+// and early boot did; the init then starts default.target, serves the
+// control API on <root>/run/coracle/init.sock, and on SIGTERM/SIGINT stops
+// every unit in reverse dependency order, then exits.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { resolveRoot, socketPathOf } from '../init/client.js';
 import { answers, ControlServer } from '../init/node/api.js';
 import { InitNode } from '../init/node/runtime.js';
+import { applyFirstBootIgnition, bootMachine, type Booted } from '../node/boot.js';
 
-const USAGE = `Usage: coracle node [--root DIR]
+const USAGE = `Usage: coracle node [--root DIR] [--config FILE] [--private-ipv4 IP] [--public-ipv4 IP]
 
-Runs the per-machine init on a machine root: starts the units wanted by
-default.target, supervises them, keeps the journal under var/log/journal and
-serves the control API (coracle systemctl, coracle journalctl) on
-<root>/run/coracle/init.sock. SIGTERM stops all units and exits.
+Boots a CoreOS-style machine on a root directory and runs its init in the
+foreground. On first boot the root gets etc/machine-id, etc/os-release and
+etc/coreos/update.conf; every boot writes etc/environment
+(COREOS_PRIVATE_IPV4, COREOS_PUBLIC_IPV4), the units coracle ships
+(etcd2, etcd, etcd-member, fleet.socket, fleet, docker, user-cloudinit@,
+user-configdrive) under lib/systemd/system. The init then
+starts default.target; user-cloudinit@.service applies
+usr/share/oem/cloud-config.yml and var/lib/coreos-install/user_data as
+coreos-cloudinit did (a broken config is reported in the journal and the
+machine boots anyway). The init serves the control API (coracle systemctl,
+coracle journalctl) on <root>/run/coracle/init.sock. SIGTERM stops all
+units and exits.
 
 Options:
-  --root DIR   the machine root (default: $CORACLE_ROOT, else ~/.local/share/coracle/root)
-  --quiet      do not echo the init's own log lines to stdout
-  -h, --help   show this help
+  --root DIR           the machine root (default: $CORACLE_ROOT, else ~/.local/share/coracle/root)
+  --config FILE        user-data for this machine (cloud-config or #! script), stored as
+                       var/lib/coreos-install/user_data and applied at every boot; an
+                       Ignition config is stored as usr/share/oem/config.ign
+  --private-ipv4 IP    the machine's private address ($private_ipv4; etcd and fleet bind to it)
+                       (default: etc/environment's, else 127.0.0.1)
+  --public-ipv4 IP     the machine's public address ($public_ipv4; default: the private one)
+  --private-etc        run the machine in its own mount namespace with <root>/etc over /etc,
+                       so units that write /etc (ln -sf … /etc/localtime) write the machine's
+                       (needs root and unshare(1))
+  --quiet              do not echo the init's own log lines to stdout
+  -h, --help           show this help
+
+Examples:
+  coracle node --root /tmp/m1 --private-ipv4 127.0.0.2 --config cloud-config.yml
+  coracle systemctl --root /tmp/m1 status etcd2
+  coracle journalctl --root /tmp/m1 -u user-cloudinit@var-lib-coreos\\\\x2dinstall-user_data.service
 `;
+
+const OPTIONS = {
+  root: { type: 'string' },
+  config: { type: 'string' },
+  'private-ipv4': { type: 'string' },
+  'public-ipv4': { type: 'string' },
+  'private-etc': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 export async function nodeCommand(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { root: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
   } catch (e) {
     process.stderr.write(`coracle node: ${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -31,18 +71,80 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  for (const flag of ['private-ipv4', 'public-ipv4'] as const) {
+    const v = values[flag];
+    if (v !== undefined && !IPV4.test(v)) {
+      process.stderr.write(`coracle node: --${flag} ${JSON.stringify(v)} is not an IPv4 address\n`);
+      return 2;
+    }
+  }
+  if (values.config !== undefined && !fs.existsSync(values.config)) {
+    process.stderr.write(`coracle node: --config ${values.config}: no such file\n`);
+    return 2;
+  }
   const root = resolveRoot(values.root);
   if (await answers(socketPathOf(root))) {
     process.stderr.write(`coracle node: another init is running on ${root} (its control socket answers)\n`);
     return 1;
   }
-  let node: InitNode;
+  let booted: Booted;
   try {
-    node = new InitNode(root, values.quiet ? {} : { echo: (line) => process.stdout.write(`${line}\n`) });
+    booted = bootMachine({
+      root,
+      ...(values.config !== undefined ? { config: path.resolve(values.config) } : {}),
+      ...(values['private-ipv4'] !== undefined ? { privateIpv4: values['private-ipv4'] } : {}),
+      ...(values['public-ipv4'] !== undefined ? { publicIpv4: values['public-ipv4'] } : {}),
+    });
   } catch (e) {
     process.stderr.write(`coracle node: cannot prepare the machine root ${root}: ${(e as Error).message}\n`);
     return 1;
   }
+  if (values['private-etc'] && process.env.CORACLE_PRIVATE_ETC !== root) return runWithPrivateEtc(root, booted, values.quiet === true);
+  booted.notes.push(...(await applyFirstBootIgnition(booted)));
+  return runInit(root, booted, values.quiet === true);
+}
+
+/** Re-runs this command in a new mount namespace where <root>/etc is /etc.
+ *  The outer boot already stored --config; the inner one boots the same root. */
+function runWithPrivateEtc(root: string, booted: Booted, quiet: boolean): Promise<number> {
+  const script = 'mount --bind "$0/etc" /etc && exec "$@"';
+  const inner = ['node', '--root', root, '--private-ipv4', booted.privateIpv4, '--public-ipv4', booted.publicIpv4, ...(quiet ? ['--quiet'] : [])];
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, root, process.execPath, process.argv[1]!, ...inner], {
+    stdio: 'inherit',
+    env: { ...process.env, CORACLE_PRIVATE_ETC: root },
+  });
+  return new Promise((resolve) => {
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const onTerm = forward('SIGTERM');
+    const onInt = forward('SIGINT');
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    child.on('error', (e) => {
+      process.stderr.write(`coracle node: --private-etc needs unshare(1) and root: ${e.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code, signal) => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+async function runInit(root: string, booted: Booted, quiet: boolean): Promise<number> {
+  let node: InitNode;
+  try {
+    node = new InitNode(root, quiet ? {} : { echo: (line) => process.stdout.write(`${line}\n`) });
+  } catch (e) {
+    process.stderr.write(`coracle node: cannot prepare the machine root ${root}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const say = (msg: string): void => {
+    node.journal.append({ t: Date.now() * 1000, unit: null, pid: process.pid, id: 'coracle', stream: 'init', msg });
+    if (!quiet) process.stdout.write(`${msg}\n`);
+  };
+  say(`Booting ${booted.firstBoot ? 'for the first time' : 'again'}: machine ${booted.machineId}, private ${booted.privateIpv4}, public ${booted.publicIpv4}`);
+  for (const n of booted.notes) say(n);
   const server = new ControlServer(node);
   try {
     await server.listen();

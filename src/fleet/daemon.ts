@@ -111,12 +111,11 @@ export class FleetDaemon {
       ttlSeconds: Math.max(1, Math.round(cfg.agentTTL)),
       unitsDir,
       log: opts.log,
-      streamWatch: !cfg.disableWatches,
       endpointURL: this.agentURL,
     });
     this.engine = cfg.disableEngine
       ? undefined
-      : new Engine({ registry: this.registry, machineID: id, reconcileIntervalMs: cfg.engineReconcileInterval * 1000, log: opts.log, streamWatch: !cfg.disableWatches });
+      : new Engine({ registry: this.registry, machineID: id, reconcileIntervalMs: cfg.engineReconcileInterval * 1000, log: opts.log });
   }
 
   private agentListen(): { host: string; port: number } {

@@ -17,7 +17,7 @@ test('etcd members restarted one by one: no unit lost or duplicated', { timeout:
   try {
     members = await startCluster(etcdIPs, dir);
     const endpoints = members.map((m) => m.clientURL);
-    machines = ['127.0.0.158', '127.0.0.159', '127.0.0.160'].map((ip) => new FleetMachine({ ip, etcd: endpoints, ttl: '5s' }));
+    machines = ['127.0.0.158', '127.0.0.159', '127.0.0.160'].map((ip) => new FleetMachine({ ip, etcd: endpoints, ttl: '10s', interval: '1' }));
     await Promise.all(machines.map((m) => m.start()));
     fc = new FleetClient(endpoints, '127.0.0.158');
     await waitFor('3 machines', async () => (await fc!.reg.machines()).length === 3);

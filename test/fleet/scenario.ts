@@ -2,19 +2,21 @@
 // real etcd 3.4): three machines, a template with Conflicts, a Global unit,
 // MachineMetadata, an unschedulable unit, stop/destroy, and a machine crash.
 import assert from 'node:assert/strict';
-import { FleetClient, FleetMachine, killLeftovers, marker, pidsWith, waitFor } from './helpers.js';
+import { FleetClient, FleetMachine, httpGet, killLeftovers, marker, pidsWith, waitFor } from './helpers.js';
 
 export interface ScenarioOptions {
   etcd: string[];
   /** Three machine addresses. */
   ips: [string, string, string];
+  /** Extra fleetd flags. */
+  extra?: string[];
 }
 
 export async function runScenario(o: ScenarioOptions): Promise<void> {
   const machines = [
-    new FleetMachine({ ip: o.ips[0], etcd: o.etcd, metadata: 'region=us,disk=ssd' }),
-    new FleetMachine({ ip: o.ips[1], etcd: o.etcd, metadata: 'region=us' }),
-    new FleetMachine({ ip: o.ips[2], etcd: o.etcd, metadata: 'region=eu' }),
+    new FleetMachine({ ip: o.ips[0], etcd: o.etcd, metadata: 'region=us,disk=ssd', extra: o.extra ?? [] }),
+    new FleetMachine({ ip: o.ips[1], etcd: o.etcd, metadata: 'region=us', extra: o.extra ?? [] }),
+    new FleetMachine({ ip: o.ips[2], etcd: o.etcd, metadata: 'region=eu', extra: o.extra ?? [] }),
   ];
   const web = marker();
   const glob = marker();
@@ -36,6 +38,16 @@ export async function runScenario(o: ScenarioOptions): Promise<void> {
     assert.equal(pidsWith(web).length, 2, 'one process per instance');
     // the template itself is never scheduled
     assert.equal((await fc.units()).get('web@.service')?.target, undefined);
+
+    // status and journal come from the owning machine's agent (fleetctl status/journal use this instead of SSH)
+    const agentURL = await fc.reg.agentEndpoint(m1);
+    assert.ok(agentURL !== undefined, 'the agent publishes its endpoint');
+    const detail = JSON.parse((await httpGet(`${agentURL}/fleet-agent/v1/units/${encodeURIComponent('web@1.service')}`, o.ips[0])).body) as { activeState: string; fragmentPath: string };
+    assert.equal(detail.activeState, 'active');
+    assert.match(detail.fragmentPath, /run\/fleet\/units\/web@1\.service$/);
+    const journal = (await httpGet(`${agentURL}/fleet-agent/v1/journal?unit=web%401.service&lines=20`, o.ips[0])).body;
+    assert.match(journal, /"unit":"web@1.service"/);
+    assert.equal((await httpGet(`${agentURL}/fleet-agent/v1/units/${encodeURIComponent('web@2.service')}`, o.ips[0])).status, 404, 'only units fleet runs there');
 
     // Global with metadata: on every region=us machine, and only there
     await fc.submit('g.service', `[Service]\nExecStart=/bin/sleep ${glob}\n[X-Fleet]\nGlobal=true\nMachineMetadata=region=us\n`, 'launched');

@@ -134,15 +134,15 @@ test('cli: the node boots enabled units; enable --now starts; mask refuses start
   assert.match(none.err, /no control socket/);
 });
 
-test('cli: bad input gets clear errors and the init stays up (malformed unit, missing requirement of a seed unit, missing binary)', async () => {
+test('cli: bad input gets clear errors and the init stays up (malformed unit, a requirement coracle does not ship, missing binary)', async () => {
   const root = tempRoot();
-  const seed = fs.readFileSync(path.resolve(fileURLToPath(import.meta.url), '../../../../../shared/fixtures/seeds/osdn-test-webserver.service'), 'utf8');
-  writeUnit(root, 'osdn-test-webserver.service', seed);
+  // CoreOS units often required systemd-networkd, which coracle does not ship.
+  writeUnit(root, 'needs-networkd.service', '[Unit]\nRequires=systemd-networkd.service\nAfter=systemd-networkd.service\n[Service]\nExecStart=/bin/sleep 60\n');
   writeUnit(root, 'broken.service', '[Unit]\nDescription=no command\n[Service]\nType=simple\n');
   writeUnit(root, 'nobin.service', '[Service]\nType=exec\nExecStart=/no/such/bin --flag\n');
   await withNodeProcess(root, async () => {
-    assert.deepEqual(coracle('systemctl', '--root', root, 'start', 'osdn-test-webserver'), {
-      code: 5, out: '', err: 'Failed to start osdn-test-webserver.service: Unit docker.service not found.\n',
+    assert.deepEqual(coracle('systemctl', '--root', root, 'start', 'needs-networkd'), {
+      code: 5, out: '', err: 'Failed to start needs-networkd.service: Unit systemd-networkd.service not found.\n',
     });
     const broken = coracle('systemctl', '--root', root, 'start', 'broken');
     assert.deepEqual(broken, { code: 1, out: '', err: 'Failed to start broken.service: Unit broken.service has a bad unit file setting.\n' });

@@ -1,8 +1,10 @@
 // The agent: keeps this machine in the registry (machines/<id>/object with
 // a TTL), runs the units scheduled here (plus matching global units) through
-// the init, and publishes their states. It follows job/ with one recursive
-// watch and reconciles only the unit an event names; a full local pass runs
-// every reconcile interval (local work only: this machine's units).
+// the init, and publishes their states. It follows only its own schedule
+// index (coracle/schedule/<machine>/, kept by the engine) and the globals
+// index, and reconciles only the unit an event names; a full local pass runs
+// every reconcile interval (local work only: this machine's units). So a
+// change wakes the machine it concerns, not every machine as in fleet.
 //
 // Per unit, in fleet's order: unload, load, stop, start. Loading writes the
 // re-serialized file into <root>/run/fleet/units/ and links it into the init.
@@ -14,9 +16,10 @@ import { EtcdError } from '../../client/errors.js';
 import type { KeysResponse } from '../../client/types.js';
 import type { Watcher } from '../../client/watcher.js';
 import {
-  FLEET_VERSION, RegistryModel, requirementsOf, sha1Hex,
-  type FleetUnitFile, type JobState, type MachineState, type Registry, type Requirements,
+  FLEET_VERSION, decodeIndexEntry, requirementsOf, sha1Hex,
+  type FleetUnitFile, type IndexEntry, type JobState, type MachineState, type Registry, type Requirements,
 } from '../registry/index.js';
+import type { Node } from '../../client/types.js';
 import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
 import { conflictWith, hasMetadata } from '../scheduler/placement.js';
 import type { InitDriver, RuntimeState } from './init-driver.js';
@@ -89,15 +92,15 @@ export class Agent {
   private readonly log: Logger;
   private readonly id: string;
   private readonly stopper = new AbortController();
-  private readonly model: RegistryModel;
+  /** This machine's schedule index and the globals index, as last read. */
+  private mine = new Map<string, IndexEntry>();
+  private globals = new Map<string, IndexEntry>();
   private readonly local = new Map<string, Local>();
   /** Per-unit operation chains: one unit's tasks never overlap. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
   private watcher: Watcher | undefined;
   private dynamicMetadata: Record<string, string> | null = null;
-  /** Whether a unit file is global (by hash; fleet's Global= has no specifiers worth expanding). */
-  private readonly globalByHash = new Map<string, boolean>();
   private tasks: Promise<void>[] = [];
   private started = false;
   readonly metrics: AgentMetrics = { loads: 0, unloads: 0, starts: 0, stops: 0, statePublishes: 0, events: 0, errors: 0, units: 0 };
@@ -106,7 +109,6 @@ export class Agent {
     this.reg = opts.registry;
     this.log = opts.log;
     this.id = opts.machine.ID;
-    this.model = new RegistryModel(this.reg.keys);
   }
 
   get machineID(): string {
@@ -197,48 +199,73 @@ export class Agent {
 
   // ---- following the registry ------------------------------------------------------
 
+  /**
+   * Follows this machine's schedule index and the globals index (kept by the
+   * engine), so an agent sees the changes about its own units only.
+   */
   private async followJobs(): Promise<void> {
     const signal = this.stopper.signal;
+    const mineDir = this.reg.keys.machineSchedule(this.id);
+    const globalsDir = this.reg.keys.globalsDir;
     while (!signal.aborted) {
-      let index: number;
+      let indexes: [number, number];
       try {
-        const snap = await this.reg.snapshotOf(this.reg.keys.jobs);
+        const [mine, globals] = await Promise.all([this.reg.snapshotOf(mineDir), this.reg.snapshotOf(globalsDir)]);
         await this.refreshMetadata();
-        this.model.reset(snap.node);
-        index = snap.index;
+        this.mine = entriesOf(mine.node);
+        this.globals = entriesOf(globals.node);
+        indexes = [mine.index, globals.index];
         await this.fullPass();
       } catch (e) {
+        if (signal.aborted) return;
         this.log.warn('agent could not read the registry; retrying', { err: (e as Error).message });
         await sleep(1000, signal);
         continue;
       }
-      const w = this.reg.watchKey(this.reg.keys.jobs, index, { stream: this.opts.streamWatch ?? true });
-      this.watcher = w;
+      const round = new AbortController();
+      const both = AbortSignal.any([round.signal, signal]);
+      const loops = [
+        this.watchIndex(mineDir, indexes[0], both, (name, e) => (e === undefined ? this.mine.delete(name) : this.mine.set(name, e))),
+        this.watchIndex(globalsDir, indexes[1], both, (name, e) => (e === undefined ? this.globals.delete(name) : this.globals.set(name, e))),
+      ];
+      await Promise.race(loops); // either ends only to resync (index cleared) or on stop
+      round.abort();
+      await Promise.allSettled(loops);
+    }
+  }
+
+  private async watchIndex(dir: string, afterIndex: number, signal: AbortSignal, apply: (name: string, e: IndexEntry | undefined) => void): Promise<void> {
+    const w = this.reg.watchKey(dir, afterIndex, { stream: this.opts.streamWatch ?? false });
+    try {
       for (;;) {
-        if (signal.aborted) {
-          w.close();
-          return;
-        }
+        if (signal.aborted) return;
         let ev: KeysResponse;
         try {
           ev = await nextEvent(w, signal);
         } catch (e) {
           if (signal.aborted) return;
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
-            this.log.warn('agent watch history cleared; resyncing', { err: e.message });
-            w.close();
-            break;
+            this.log.warn('agent watch history cleared; resyncing', { dir, err: e.message });
+            return;
           }
-          this.log.warn('agent watch failed; retrying', { err: (e as Error).message });
+          this.log.warn('agent watch failed; retrying', { dir, err: (e as Error).message });
           await sleep(1000, signal);
           continue;
         }
         this.metrics.events++;
-        for (const c of this.model.apply(ev)) {
-          if (c.kind === 'job' && c.field !== 'job-state') this.kick(c.name);
-          else if (c.kind === 'job' && c.field === 'removed') this.kick(c.name);
+        const key = ev.node?.key ?? '';
+        if (ev.node?.dir === true) {
+          // a whole directory went (or came): re-read everything
+          if (key === dir || !key.startsWith(dir + '/')) return;
+          continue;
         }
+        const name = key.slice(key.lastIndexOf('/') + 1);
+        const deleted = ev.action === 'delete' || ev.action === 'compareAndDelete' || ev.action === 'expire';
+        apply(name, deleted ? undefined : decodeIndexEntry(ev.node?.value ?? ''));
+        this.kick(name);
       }
+    } finally {
+      w.close();
     }
   }
 
@@ -247,20 +274,12 @@ export class Agent {
     const md = ms?.Metadata ?? this.opts.machine.Metadata;
     const changed = JSON.stringify(md) !== JSON.stringify(this.dynamicMetadata);
     this.dynamicMetadata = md;
-    if (changed) for (const name of this.model.jobs.keys()) this.kick(name); // globals may now (not) match
+    if (changed) for (const name of this.globals.keys()) this.kick(name); // globals may now (not) match
   }
 
   private async fullPass(): Promise<void> {
     await this.refreshMetadata().catch(() => undefined);
-    const names = new Set<string>([...this.local.keys()]);
-    for (const [name, j] of this.model.jobs) if (j.target === this.id || this.mayBeGlobal(name)) names.add(name);
-    for (const name of names) this.kick(name);
-  }
-
-  /** A unit that is global, or whose file we have not read yet (it might be). */
-  private mayBeGlobal(name: string): boolean {
-    const u = this.model.unit(name);
-    return u !== undefined && u.targetState !== 'inactive' && this.globalByHash.get(u.hash) !== false;
+    for (const name of new Set([...this.local.keys(), ...this.mine.keys(), ...this.globals.keys()])) this.kick(name);
   }
 
   /** Queues a reconcile of one unit (coalesced while one is running). */
@@ -286,23 +305,20 @@ export class Agent {
   }
 
   private async desired(name: string): Promise<Desired | undefined> {
-    const u = this.model.unit(name);
-    if (u === undefined || u.targetState === 'inactive') return undefined;
-    const mine = u.target === this.id;
-    // most events are about other machines' units: skip them without parsing anything
-    if (!mine && !this.local.has(name) && this.globalByHash.get(u.hash) === false) return undefined;
-    const file = await this.reg.unitFile(u.hash);
+    const mine = this.mine.get(name);
+    const entry = mine ?? this.globals.get(name);
+    if (entry === undefined || entry.targetState === 'inactive') return undefined;
+    const file = await this.reg.unitFile(entry.hash);
     if (file === undefined) return undefined;
     const req = requirementsOf(name, file.options);
-    this.globalByHash.set(u.hash, req.global);
-    if (mine && !req.global) return { name, hash: u.hash, file, req, targetState: u.targetState };
+    if (mine !== undefined) return { name, hash: entry.hash, file, req, targetState: entry.targetState };
     if (!req.global) return undefined;
     if (!hasMetadata(this.dynamicMetadata, req.metadata)) return undefined;
     const residents = [...this.local.values()]
       .filter((l) => l.name !== name)
       .map((l) => ({ name: l.name, conflicts: l.req?.conflicts ?? [], replaces: l.req?.replaces ?? [] }));
     if (conflictWith({ name, conflicts: req.conflicts, replaces: req.replaces }, residents) !== undefined) return undefined;
-    return { name, hash: u.hash, file, req, targetState: u.targetState };
+    return { name, hash: entry.hash, file, req, targetState: entry.targetState };
   }
 
   private async reconcileUnit(name: string): Promise<void> {
@@ -452,4 +468,15 @@ export class Agent {
     await this.reg.removeMachine(this.id).catch(() => undefined);
     await this.reg.removeAgentEndpoint(this.id).catch(() => undefined);
   }
+}
+
+/** Index entries of a directory snapshot, by unit name. */
+function entriesOf(dir: Node | undefined): Map<string, IndexEntry> {
+  const out = new Map<string, IndexEntry>();
+  for (const n of dir?.nodes ?? []) {
+    if (n.key === undefined || n.value === undefined) continue;
+    const e = decodeIndexEntry(n.value);
+    if (e !== undefined) out.set(n.key.slice(n.key.lastIndexOf('/') + 1), e);
+  }
+  return out;
 }

@@ -26,8 +26,8 @@ export interface InitDriver {
   watch(onChange: (name: string, s: Partial<RuntimeState>) => void, signal: AbortSignal): Promise<void>;
   /** The init's full unit detail JSON (for `fleetctl status`). */
   detail?(name: string): Promise<{ status: number; body: unknown }>;
-  /** Journal lines as NDJSON objects (for `fleetctl journal`). */
-  journal?(name: string, lines: number, follow: boolean, onEntry: (e: unknown) => void, signal: AbortSignal): Promise<void>;
+  /** Journal entries for the init's /v1/journal query (unit, lines, since, follow), for `fleetctl journal`. */
+  journal?(query: URLSearchParams, onEntry: (e: unknown) => void, signal: AbortSignal): Promise<void>;
 }
 
 interface UnitStatusJSON {
@@ -124,8 +124,8 @@ export class SocketInitDriver implements InitDriver {
     return this.client.request('GET', unitPath(name));
   }
 
-  async journal(name: string, lines: number, follow: boolean, onEntry: (e: unknown) => void, signal: AbortSignal): Promise<void> {
-    const q = `unit=${encodeURIComponent(name)}&lines=${lines}${follow ? '&follow=1' : ''}`;
+  async journal(query: URLSearchParams, onEntry: (e: unknown) => void, signal: AbortSignal): Promise<void> {
+    const q = query.toString();
     const aborted = new Promise<void>((resolve) => {
       if (signal.aborted) resolve();
       signal.addEventListener('abort', () => resolve(), { once: true });

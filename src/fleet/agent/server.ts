@@ -3,7 +3,7 @@
 // for units fleet loaded on this machine.
 //
 //   GET /fleet-agent/v1/units/<name>                 → the init's UnitDetail JSON
-//   GET /fleet-agent/v1/journal?unit=<name>&lines=N[&follow=1] → NDJSON journal entries
+//   GET /fleet-agent/v1/journal?unit=<name>&lines=N[&since=USEC][&follow=1] → NDJSON journal entries (the init's query)
 
 import http from 'node:http';
 import type { InitDriver } from './init-driver.js';
@@ -44,15 +44,18 @@ export function agentRoutes(opts: AgentEndpointOptions): (req: http.IncomingMess
           return sendJSON(res, r.status, r.body);
         }
         if (rest === 'journal') {
-          const name = url.searchParams.get('unit') ?? '';
-          if (!opts.isLoaded(name)) return fail(res, 404, `Unit ${name} not loaded on this machine`);
+          // the init's own query (unit, lines, since, follow) passes through, limited to units fleet runs here
+          const units = url.searchParams.getAll('unit');
+          if (units.length === 0) return fail(res, 400, 'journal needs ?unit=NAME');
+          const missing = units.find((u) => !opts.isLoaded(u));
+          if (missing !== undefined) return fail(res, 404, `Unit ${missing} not loaded on this machine`);
           if (!opts.init.journal) return fail(res, 501, 'the init gives no journal');
-          const lines = Number(url.searchParams.get('lines') ?? '10');
-          const follow = url.searchParams.get('follow') === '1';
+          const query = new URLSearchParams();
+          for (const key of ['unit', 'lines', 'since', 'follow']) for (const v of url.searchParams.getAll(key)) query.append(key, v);
           const ac = new AbortController();
           res.on('close', () => ac.abort());
           res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
-          await opts.init.journal(name, Number.isFinite(lines) ? lines : 10, follow, (e) => res.write(JSON.stringify(e) + '\n'), ac.signal);
+          await opts.init.journal(query, (e) => res.write(JSON.stringify(e) + '\n'), ac.signal);
           res.end();
           return;
         }

@@ -1,19 +1,22 @@
 // The engine: one leader per cluster through the etcd lease (fleet's
 // lease/engine-leader, same CAS rules), which places units. Unlike fleet,
 // which re-reads every job, unit file and machine on every change, the
-// leader keeps an in-memory model fed by one recursive watch on the prefix
+// leader keeps an in-memory model fed by watches on job/ and machines/
 // and reconciles only what an event touched; a full resync happens when it
 // gains the lease, when etcd clears the watch index (401), or after a
-// failed write.
+// failed write. The leader also keeps coracle/schedule/<machine>/<unit> and
+// coracle/globals/<unit> in line with job/, so each agent follows only its own
+// units.
 
 import type { Logger } from '../../common/log.js';
 import { EtcdError } from '../../client/errors.js';
 import type { Watcher } from '../../client/watcher.js';
 import type { KeysResponse } from '../../client/types.js';
 import {
-  ENGINE_VERSION, RegistryModel, requirementsOf,
+  ENGINE_VERSION, RegistryModel, encodeIndexEntry, requirementsOf,
   type Lease, type Registry, type Requirements,
 } from '../registry/index.js';
+import type { Node } from '../../client/types.js';
 import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
 import { Placement, reconcile, type Task } from '../scheduler/index.js';
 
@@ -25,10 +28,16 @@ export interface EngineOptions {
   log: Logger;
   /** Concurrent schedule/unschedule writes (default 64). */
   writeConcurrency?: number;
-  /** Use a streamed watch (one connection for many events); default true. */
+  /**
+   * Use a streamed watch (one connection for many events). Default false: etcd (and
+   * coracle's, which copies it) answers a streamed watch from a past index with that
+   * one event and then silence, so resuming a stream loses events.
+   */
   streamWatch?: boolean;
   /** Full in-memory reconcile every N intervals as a safety net (default 30). */
   fullEvery?: number;
+  /** Full re-read of the registry every N intervals (default 60: 2 minutes at fleet's 2 s). */
+  resyncEvery?: number;
 }
 
 export interface EngineMetrics {
@@ -76,6 +85,12 @@ export class Engine {
   /** Units whose unit file is not in the model yet (hash → names). */
   private readonly waitingForFile = new Map<string, Set<string>>();
   private readonly reqCache = new Map<string, { hash: string; req: Requirements }>();
+  private readonly fetching = new Set<string>();
+  /** The schedule/globals index entries written, by unit: key and value. */
+  private readonly indexed = new Map<string, { key: string; value: string }>();
+  /** Index keys found in etcd at the last resync (to delete stale ones). */
+  private indexFound: Map<string, string> | undefined;
+  private filesArrived: string[] = [];
   private queue: KeysResponse[] = [];
   private processing: Promise<void> | undefined;
   private needResync = false;
@@ -150,6 +165,8 @@ export class Engine {
     if (this.lease === undefined || this.stopper.signal.aborted) return;
     this.ticks++;
     const full = this.ticks % (this.opts.fullEvery ?? 30) === 0;
+    // a watch can stall silently (a member that accepts but never answers): re-read everything now and then
+    if (this.ticks % (this.opts.resyncEvery ?? 60) === 0) this.needResync = true;
     if (this.needResync) {
       this.needResync = false;
       this.restartWatch();
@@ -212,45 +229,72 @@ export class Engine {
     void this.follow(gen);
   }
 
+  /**
+   * Snapshot, rebuild, reconcile everything, then follow job/ and machines/
+   * (the only subtrees placement depends on; states/ would double the events)
+   * until the generation ends or etcd clears a watch index (then resync).
+   */
   private async follow(gen: number): Promise<void> {
     while (gen === this.generation && !this.stopper.signal.aborted) {
-      let index: number;
+      let indexes: [number, number];
       try {
         await this.processing;
-        const snap = await this.reg.snapshot();
+        const [jobs, machines, files, schedule, globals] = await Promise.all([
+          this.reg.snapshotOf(this.reg.keys.jobs),
+          this.reg.snapshotOf(this.reg.keys.machines),
+          this.reg.snapshotOf(this.reg.keys.units),
+          this.reg.snapshotOf(this.reg.keys.scheduleDir),
+          this.reg.snapshotOf(this.reg.keys.globalsDir),
+        ]);
         if (gen !== this.generation) return;
+        this.indexFound = new Map();
+        const collect = (n: Node | undefined): void => {
+          if (n === undefined) return;
+          if (n.dir === true || n.nodes !== undefined) for (const c of n.nodes ?? []) collect(c);
+          else if (n.key !== undefined) this.indexFound!.set(n.key, n.value ?? '');
+        };
+        collect(schedule.node);
+        collect(globals.node);
         this.metrics.resyncs++;
-        this.model.reset(snap.node);
+        this.model.reset({ dir: true, nodes: [jobs.node, machines.node, files.node].filter((n) => n !== undefined) });
         this.queue = [];
         this.rebuild();
-        this.log.debug('engine resync', { index: snap.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
+        this.log.debug('engine resync', { index: jobs.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
         await this.enqueueReconcile(true, true);
-        index = snap.index;
+        indexes = [jobs.index, machines.index];
       } catch (e) {
         this.log.error('engine resync failed', { err: (e as Error).message });
         await sleep(1000, this.stopper.signal);
         continue;
       }
-      const w = this.reg.watch(index, { stream: this.opts.streamWatch ?? true });
-      this.log.debug('engine watching', { afterIndex: index });
-      this.watcher = w;
+      const round = new AbortController();
+      const signal = AbortSignal.any([round.signal, this.genSignal]);
+      const loops = [this.reg.keys.jobs, this.reg.keys.machines].map((key, i) => this.watchLoop(gen, key, indexes[i]!, signal));
+      const why = await Promise.race(loops);
+      round.abort();
+      await Promise.allSettled(loops);
+      if (why !== 'resync') return;
+    }
+  }
+
+  /** Feeds one subtree's events into the queue; resolves 'resync' when etcd cleared the index. */
+  private async watchLoop(gen: number, key: string, afterIndex: number, signal: AbortSignal): Promise<'resync' | 'stopped'> {
+    const w = this.reg.watchKey(key, afterIndex, { stream: this.opts.streamWatch ?? false });
+    this.log.debug('engine watching', { key, afterIndex });
+    try {
       for (;;) {
-        if (gen !== this.generation || this.stopper.signal.aborted) {
-          w.close();
-          return;
-        }
+        if (gen !== this.generation || signal.aborted) return 'stopped';
         let ev: KeysResponse;
         try {
-          ev = await nextEvent(w, this.genSignal);
+          ev = await nextEvent(w, signal);
         } catch (e) {
-          if (gen !== this.generation || this.stopper.signal.aborted) return;
+          if (gen !== this.generation || signal.aborted) return 'stopped';
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
-            this.log.warn('watch history cleared; resyncing', { err: e.message });
-            w.close();
-            break;
+            this.log.warn('watch history cleared; resyncing', { key, err: e.message });
+            return 'resync';
           }
-          this.log.warn('engine watch failed; retrying', { err: (e as Error).message });
-          await sleep(1000, this.stopper.signal);
+          this.log.warn('engine watch failed; retrying', { key, err: (e as Error).message });
+          await sleep(1000, signal);
           continue;
         }
         this.metrics.events++;
@@ -258,6 +302,8 @@ export class Engine {
         this.queue.push(ev);
         void this.enqueueReconcile(false);
       }
+    } finally {
+      w.close();
     }
   }
 
@@ -289,7 +335,7 @@ export class Engine {
     let req = this.reqCache.get(name);
     if (req?.hash !== u.hash) {
       const raw = this.model.fileValues.get(u.hash);
-      const file = raw === undefined ? undefined : this.reg.fileFromModel(raw, u.hash);
+      const file = this.reg.cachedUnitFile(u.hash) ?? (raw === undefined ? undefined : this.reg.fileFromModel(raw, u.hash));
       if (file === undefined) {
         // fleet skips a unit whose file it cannot find; fetch it and retry
         let set = this.waitingForFile.get(u.hash);
@@ -305,14 +351,21 @@ export class Engine {
     this.placement.setJob({ name, req: req.req, targetState: u.targetState, ...(u.target !== undefined ? { target: u.target } : {}) }, req.req.global);
   }
 
+  /** Reads a unit file the model does not hold yet, then re-syncs the units that wait for it. */
   private async fetchFile(hash: string): Promise<void> {
-    const file = await this.reg.unitFile(hash).catch(() => undefined);
-    if (file === undefined) return;
-    const names = this.waitingForFile.get(hash);
-    if (names === undefined) return;
-    this.model.fileValues.set(hash, JSON.stringify({ Raw: file.text }));
-    this.retryPending = true;
-    this.needResync = true; // simplest correct path: rebuild with the file present
+    if (this.fetching.has(hash)) return;
+    this.fetching.add(hash);
+    try {
+      const file = await this.reg.unitFile(hash).catch(() => undefined);
+      if (file === undefined) {
+        this.needResync = true; // not there (yet): the periodic round retries through a resync
+        return;
+      }
+      this.filesArrived.push(hash);
+      void this.enqueueReconcile(false);
+    } finally {
+      this.fetching.delete(hash);
+    }
   }
 
   private async batch(full: boolean, resync: boolean): Promise<void> {
@@ -320,6 +373,8 @@ export class Engine {
     const started = performance.now();
     const events = this.queue;
     this.queue = [];
+    const arrived = this.filesArrived;
+    this.filesArrived = [];
     const check = new Set<string>();
     const place = new Set<string>();
     let capacityFreed = this.retryPending;
@@ -355,6 +410,16 @@ export class Engine {
         }
       }
     }
+    for (const hash of arrived) {
+      const names = this.waitingForFile.get(hash);
+      if (names === undefined) continue;
+      this.waitingForFile.delete(hash);
+      for (const n of names) {
+        this.syncJob(n);
+        check.add(n);
+        place.add(n);
+      }
+    }
     if (full) {
       for (const n of this.placement.jobs.keys()) {
         check.add(n);
@@ -362,8 +427,9 @@ export class Engine {
       }
     }
     if (capacityFreed) for (const n of this.reasons.keys()) place.add(n);
-    if (check.size === 0 && place.size === 0) return;
 
+    const touched = new Set<string>([...check, ...place]);
+    if (check.size === 0 && place.size === 0 && !resync) return;
     const result = reconcile(this.placement, check, place);
     this.log.debug('engine batch', { events: events.length, check: check.size, place: place.size, tasks: result.tasks.length, unschedulable: result.unschedulable.size });
     await this.write(result.tasks);
@@ -381,9 +447,76 @@ export class Engine {
       if (j === undefined || j.targetState === 'inactive' || j.target !== undefined) await this.clearReason(name);
     }
     if (resync) await this.dropStaleReasons();
+    await this.updateIndex(resync ? undefined : touched);
     this.metrics.unschedulable = this.reasons.size;
     this.metrics.batches++;
     this.metrics.lastBatchMs = performance.now() - started;
+  }
+
+  /** What the index should hold for a unit: its machine's schedule entry, or its globals entry. */
+  private desiredIndex(name: string): { key: string; value: string } | undefined {
+    const u = this.model.unit(name);
+    if (u === undefined) return undefined;
+    const value = encodeIndexEntry({ hash: u.hash, targetState: u.targetState });
+    if (this.placement.globals.has(name)) return { key: this.reg.keys.globalEntry(name), value };
+    if (u.target === undefined) return undefined;
+    return { key: this.reg.keys.scheduleEntry(u.target, name), value };
+  }
+
+  /**
+   * Brings the per-machine schedule index (and the globals index) in line with
+   * the model for the named units; `undefined` = every unit (after a resync,
+   * also deleting entries found in etcd that nothing wants).
+   */
+  private async updateIndex(names: Set<string> | undefined): Promise<void> {
+    const ops: Array<() => Promise<unknown>> = [];
+    const client = this.reg.client.keys;
+    const timeout = { timeout: 10_000 };
+    const del = (key: string): (() => Promise<unknown>) => () => client.delete(key, timeout).catch(() => undefined);
+    const put = (key: string, value: string): (() => Promise<unknown>) => () => client.set(key, value, timeout);
+    if (names === undefined) {
+      const found = this.indexFound ?? new Map<string, string>();
+      this.indexFound = undefined;
+      this.indexed.clear();
+      const wanted = new Map<string, string>();
+      for (const name of this.model.jobs.keys()) {
+        const want = this.desiredIndex(name);
+        if (want === undefined) continue;
+        wanted.set(want.key, want.value);
+        this.indexed.set(name, want);
+      }
+      for (const [key, value] of wanted) if (found.get(key) !== value) ops.push(put(key, value));
+      for (const key of found.keys()) if (!wanted.has(key)) ops.push(del(key));
+    } else {
+      for (const name of names) {
+        const want = this.desiredIndex(name);
+        const have = this.indexed.get(name);
+        if (want?.key === have?.key && want?.value === have?.value) continue;
+        if (have !== undefined && have.key !== want?.key) ops.push(del(have.key));
+        if (want !== undefined) {
+          ops.push(put(want.key, want.value));
+          this.indexed.set(name, want);
+        } else this.indexed.delete(name);
+      }
+    }
+    if (ops.length === 0) return;
+    let next = 0;
+    let failed = 0;
+    const worker = async (): Promise<void> => {
+      while (next < ops.length) {
+        const op = ops[next++]!;
+        try {
+          await op();
+        } catch {
+          failed++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.opts.writeConcurrency ?? 64, ops.length) }, worker));
+    if (failed > 0) {
+      this.metrics.failedWrites += failed;
+      this.needResync = true; // the resync rewrites the index from scratch
+    }
   }
 
   private async clearReason(name: string): Promise<void> {

@@ -135,6 +135,11 @@ export class Registry {
     return file;
   }
 
+  /** A unit file already read or stored through this registry (no I/O). */
+  cachedUnitFile(hash: string): FleetUnitFile | undefined {
+    return this.fileCache.get(hash) ?? undefined;
+  }
+
   /** Parses a unit/<hash> value; undefined when unreadable. Cached by hash. */
   fileFromModel(value: string, hash?: string): FleetUnitFile | undefined {
     if (hash !== undefined) {

@@ -62,6 +62,18 @@ export class RegistryKeys {
   get agentsDir(): string { return this.k('coracle', 'agents'); }
   agent(machineID: string): string { return this.k('coracle', 'agents', machineID); }
 
+  /**
+   * Per-machine schedule index kept by the engine: one entry per unit whose target is
+   * that machine, `{"hash","targetState"}`. An agent watches only its own directory
+   * (fleet's agents all watch job/, so every change wakes every machine).
+   */
+  get scheduleDir(): string { return this.k('coracle', 'schedule'); }
+  machineSchedule(machineID: string): string { return this.k('coracle', 'schedule', machineID); }
+  scheduleEntry(machineID: string, name: string): string { return this.k('coracle', 'schedule', machineID, name); }
+  /** Global units, mirrored by the engine the same way: `{"hash","targetState"}`. */
+  get globalsDir(): string { return this.k('coracle', 'globals'); }
+  globalEntry(name: string): string { return this.k('coracle', 'globals', name); }
+
   /** The path relative to the prefix as its segments (["job","x.service","target"]), or undefined. */
   split(key: string): string[] | undefined {
     if (key === this.prefix) return [];
@@ -356,4 +368,25 @@ export function statesFromDir(statesDir: Node): UnitStateRecord[] {
 
 export function compareStates(a: UnitStateRecord, b: UnitStateRecord): number {
   return a.name < b.name ? -1 : a.name > b.name ? 1 : a.machineID < b.machineID ? -1 : a.machineID > b.machineID ? 1 : 0;
+}
+
+/** A schedule or globals index entry. */
+export interface IndexEntry {
+  hash: string;
+  targetState: JobState;
+}
+
+export function encodeIndexEntry(e: IndexEntry): string {
+  return JSON.stringify({ hash: e.hash, targetState: e.targetState });
+}
+
+export function decodeIndexEntry(text: string): IndexEntry | undefined {
+  try {
+    const o = JSON.parse(text) as { hash?: unknown; targetState?: unknown };
+    const ts = typeof o.targetState === 'string' ? parseJobState(o.targetState) : undefined;
+    if (typeof o.hash !== 'string' || ts === undefined) return undefined;
+    return { hash: o.hash, targetState: ts };
+  } catch {
+    return undefined;
+  }
 }

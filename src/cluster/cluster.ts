@@ -1,0 +1,500 @@
+// The local cluster's shell (Vagrant's role): machine roots under DIR,
+// `coracle node` processes started detached, a state file (DIR/cluster.json)
+// with addresses, ports and PIDs, and the operations on it. What is running
+// is always read back from the kernel (procs.ts), never trusted from the
+// state file alone.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { httpRequest } from '../common/http-request.js';
+import { coracleArgv } from '../node/paths.js';
+import {
+  HELPER_ADDRESS,
+  HELPER_PORTS,
+  machineCloudConfig,
+  planMachines,
+  sampleUnits,
+  type DiscoveryMode,
+  type DiscoverySetting,
+  type MachinePlan,
+} from './plan.js';
+import { isRunning, listeningTcp, machineProcesses } from './procs.js';
+
+export interface MachineState extends MachinePlan {
+  root: string;
+  config: string;
+  log: string;
+  /** The `coracle node` process, or null once stopped. */
+  pid: number | null;
+}
+
+export interface HelperState {
+  name: 'discovery-etcd' | 'discovery';
+  pid: number | null;
+  url: string;
+  root: string;
+  argv: string[];
+  log: string;
+}
+
+export interface ClusterState {
+  version: 1;
+  dir: string;
+  discovery: DiscoverySetting;
+  docker: boolean;
+  fleet: boolean;
+  createdAt: string;
+  machines: MachineState[];
+  helpers: HelperState[];
+}
+
+export const STATE_FILE = 'cluster.json';
+
+/** The per-user data dir the cluster lives in when --dir is not given. */
+export function defaultClusterDir(env: NodeJS.ProcessEnv = process.env): string {
+  const data = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local/share');
+  return path.join(data, 'coracle/cluster');
+}
+
+export function readState(dir: string): ClusterState | null {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, STATE_FILE), 'utf8')) as ClusterState;
+  } catch {
+    return null;
+  }
+}
+
+export function writeState(s: ClusterState): void {
+  const file = path.join(s.dir, STATE_FILE);
+  fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(s, null, 2)}\n`);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+/** Whether this coracle has fleetd (the fleet issue lands it as src/cli/fleetd.ts). */
+export function fleetdAvailable(): boolean {
+  return fs.existsSync(fileURLToPath(new URL('../cli/fleetd.js', import.meta.url)));
+}
+
+function binPath(name: string): string {
+  return fileURLToPath(new URL(`../../../bin/${name}.js`, import.meta.url));
+}
+
+/** Is the node of this machine running (the PID is alive and is that machine's node)? */
+export function nodeRunning(m: Pick<MachineState, 'pid' | 'root'>): boolean {
+  if (m.pid === null || !isRunning(m.pid)) return false;
+  try {
+    return fs.readFileSync(`/proc/${m.pid}/environ`, 'utf8').split('\0').includes(`CORACLE_NODE_ROOT=${m.root}`);
+  } catch {
+    return false;
+  }
+}
+
+function spawnDetached(argv: readonly string[], log: string, markRoot: string): number {
+  fs.mkdirSync(path.dirname(log), { recursive: true });
+  const fd = fs.openSync(log, 'a');
+  try {
+    const child = spawn(argv[0]!, argv.slice(1), {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, CORACLE_NODE_ROOT: markRoot },
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
+    return child.pid;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export function startNode(m: MachineState): number {
+  const argv = [...coracleArgv(), 'node', '--root', m.root, '--config', m.config, '--private-ipv4', m.address, '--public-ipv4', m.address, '--quiet'];
+  return spawnDetached(argv, m.log, m.root);
+}
+
+// ---------------------------------------------------------------------------
+// Probes
+
+async function getJson<T>(url: string, timeoutMs = 1000): Promise<T | null> {
+  try {
+    const r = await httpRequest(url, { timeoutMs });
+    if (r.status !== 200) return null;
+    return JSON.parse(r.body) as T;
+  } catch {
+    return null;
+  }
+}
+
+function unixGetJson<T>(socketPath: string, pathname: string, timeoutMs = 1000): Promise<T | null> {
+  return new Promise((resolve) => {
+    const req = http.request({ socketPath, path: pathname, method: 'GET', timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as T) : null);
+        } catch {
+          resolve(null);
+        }
+      });
+      res.on('error', () => resolve(null));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(null));
+    req.end();
+  });
+}
+
+export interface MachineProbe {
+  name: string;
+  address: string;
+  node: boolean;
+  init: boolean;
+  etcdHealthy: boolean;
+  etcdRole: 'leader' | 'follower' | null;
+  etcdMemberId: string | null;
+  members: number | null;
+  fleetMachines: number | null;
+}
+
+export async function probeMachine(m: MachineState): Promise<MachineProbe> {
+  const node = nodeRunning(m);
+  const base = `http://${m.address}:${m.ports.etcdClient}`;
+  const [init, health, self, members, fleet] = await Promise.all([
+    unixGetJson<{ health: string }>(path.join(m.root, 'run/coracle/init.sock'), '/health'),
+    getJson<{ health: string }>(`${base}/health`),
+    getJson<{ id: string; state: string }>(`${base}/v2/stats/self`),
+    getJson<{ members: unknown[] }>(`${base}/v2/members`),
+    unixGetJson<{ machines?: unknown[] }>(path.join(m.root, 'run/fleet.sock'), '/fleet/v1/machines?alt=json'),
+  ]);
+  return {
+    name: m.name,
+    address: m.address,
+    node,
+    init: init !== null,
+    etcdHealthy: health?.health === 'true',
+    etcdRole: self ? (self.state === 'StateLeader' ? 'leader' : 'follower') : null,
+    etcdMemberId: self?.id ?? null,
+    members: members ? members.members.length : null,
+    fleetMachines: fleet ? (fleet.machines ?? []).length : null,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Discovery helpers (service and self modes): a small etcd on 127.0.0.1 that
+// holds the discovery directory, and for `service` the discovery service.
+
+function helperArgv(name: HelperState['name'], dir: string): { argv: string[]; url: string } {
+  if (name === 'discovery-etcd') {
+    const client = `http://${HELPER_ADDRESS}:${HELPER_PORTS.etcdClient}`;
+    const peer = `http://${HELPER_ADDRESS}:${HELPER_PORTS.etcdPeer}`;
+    return {
+      url: client,
+      argv: [...coracleArgv(), 'etcd', '--name', 'discovery', '--data-dir', path.join(dir, 'discovery/etcd'),
+        '--listen-client-urls', client, '--advertise-client-urls', client, '--listen-peer-urls', peer,
+        '--initial-advertise-peer-urls', peer, '--initial-cluster', `discovery=${peer}`],
+    };
+  }
+  const url = `http://${HELPER_ADDRESS}:${HELPER_PORTS.discovery}`;
+  return { url, argv: [...coracleArgv(), 'discovery', '--listen', url, '--etcd', `http://${HELPER_ADDRESS}:${HELPER_PORTS.etcdClient}`] };
+}
+
+async function waitFor<T>(what: string, check: () => Promise<T | null>, ms: number): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== null) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms / 1000}s waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function startHelpers(dir: string, mode: DiscoveryMode, size: number): Promise<{ helpers: HelperState[]; url: string }> {
+  const helpers: HelperState[] = [];
+  const names: HelperState['name'][] = mode === 'service' ? ['discovery-etcd', 'discovery'] : ['discovery-etcd'];
+  for (const name of names) {
+    const { argv, url } = helperArgv(name, dir);
+    const root = path.join(dir, 'discovery', name);
+    const log = path.join(dir, 'discovery', `${name}.log`);
+    helpers.push({ name, url, root, argv, log, pid: spawnDetached(argv, log, root) });
+    if (name === 'discovery-etcd') await waitFor(`the discovery directory's etcd at ${url}`, () => getJson(`${url}/health`), 30_000);
+  }
+  if (mode === 'service') {
+    const svc = helpers[1]!.url;
+    const url = await waitFor(`the discovery service at ${svc}`, async () => {
+      try {
+        const r = await httpRequest(`${svc}/new?size=${size}`, { timeoutMs: 2000 });
+        return r.status === 200 ? r.body.trim() : null;
+      } catch {
+        return null;
+      }
+    }, 30_000);
+    return { helpers, url };
+  }
+  // `self`: a directory made by hand, as the seed's discovery master did, with _config/size set.
+  const token = randomBytes(16).toString('hex');
+  const url = `${helpers[0]!.url}/v2/keys/discovery/${token}`;
+  const r = await httpRequest(`${url}/_config/size`, { method: 'PUT', form: `value=${size}`, timeoutMs: 5000 });
+  if (r.status >= 300) throw new Error(`cannot set ${url}/_config/size: HTTP ${r.status} ${r.body}`);
+  return { helpers, url };
+}
+
+// ---------------------------------------------------------------------------
+// Operations
+
+export interface UpOptions {
+  dir: string;
+  machines: number;
+  discovery: DiscoveryMode;
+  docker: boolean;
+  metadata: Map<number, Record<string, string>>;
+  timeoutMs?: number;
+  /** Called with every probe round while waiting. */
+  onProgress?: (elapsedMs: number, probes: MachineProbe[], state: ClusterState) => void;
+}
+
+export interface UpResult {
+  state: ClusterState;
+  reused: boolean;
+  healthyMs: number;
+  fleetMs: number | null;
+}
+
+export class ClusterError extends Error {}
+
+function checkAddressesFree(plans: readonly MachinePlan[]): void {
+  const busy = listeningTcp().filter((l) => plans.some((p) => (l.address === p.address || l.address === '0.0.0.0') && Object.values(p.ports).includes(l.port as never)));
+  if (busy.length > 0) {
+    const list = busy.map((b) => `${b.address}:${b.port}`).join(', ');
+    throw new ClusterError(`already listening on ${list}: another cluster or etcd uses the machines' addresses (coracle cluster status --dir …, or stop it first)`);
+  }
+}
+
+function writeShims(dir: string): void {
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const [node, coracle] = coracleArgv() as [string, string];
+  const shims: Record<string, string> = {
+    coracle: `exec ${q(node)} ${q(coracle)} "$@"`,
+    systemctl: `exec ${q(node)} ${q(coracle)} systemctl "$@"`,
+    journalctl: `exec ${q(node)} ${q(coracle)} journalctl "$@"`,
+    etcdctl: `exec ${q(node)} ${q(binPath('etcdctl'))} "$@"`,
+  };
+  if (fs.existsSync(binPath('fleetctl'))) shims.fleetctl = `exec ${q(node)} ${q(binPath('fleetctl'))} "$@"`;
+  for (const [name, body] of Object.entries(shims)) fs.writeFileSync(path.join(bin, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+}
+
+export async function clusterUp(o: UpOptions, now = Date.now): Promise<UpResult> {
+  const dir = path.resolve(o.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  const started = now();
+  const existing = readState(dir);
+  let state: ClusterState;
+  let reused = false;
+  if (existing) {
+    reused = true;
+    state = existing;
+    const running = state.machines.filter(nodeRunning);
+    if (running.length === state.machines.length) throw new ClusterError(`a cluster of ${running.length} machines is already up in ${dir} (coracle cluster status --dir ${dir})`);
+    checkAddressesFree(state.machines.filter((m) => !nodeRunning(m)));
+    for (const m of state.machines) if (!nodeRunning(m)) m.pid = startNode(m);
+    writeState(state);
+  } else {
+    const plans = planMachines(o.machines, o.metadata);
+    checkAddressesFree(plans);
+    const fleet = fleetdAvailable();
+    let discovery: DiscoverySetting = { mode: 'static', token: `coracle-${randomBytes(4).toString('hex')}` };
+    let helpers: HelperState[] = [];
+    if (o.discovery !== 'static') {
+      const h = await startHelpers(dir, o.discovery, o.machines);
+      helpers = h.helpers;
+      discovery = { mode: o.discovery, url: h.url };
+    }
+    const machines: MachineState[] = plans.map((p) => {
+      const mdir = path.join(dir, 'machines', p.name);
+      fs.mkdirSync(mdir, { recursive: true });
+      const config = path.join(mdir, 'cloud-config.yml');
+      fs.writeFileSync(config, machineCloudConfig(p, plans, discovery, fleet));
+      return { ...p, root: path.join(mdir, 'root'), config, log: path.join(mdir, 'node.log'), pid: null };
+    });
+    state = { version: 1, dir, discovery, docker: o.docker, fleet, createdAt: new Date(started).toISOString(), machines, helpers };
+    const units = path.join(dir, 'units');
+    fs.mkdirSync(units, { recursive: true });
+    for (const [name, text] of Object.entries(sampleUnits(o.docker))) fs.writeFileSync(path.join(units, name), text);
+    writeShims(dir);
+    writeState(state);
+    for (const m of machines) m.pid = startNode(m);
+    writeState(state);
+  }
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  let healthyMs: number | null = null;
+  let fleetMs: number | null = null;
+  const n = state.machines.length;
+  for (;;) {
+    const probes = await Promise.all(state.machines.map(probeMachine));
+    const elapsed = now() - started;
+    o.onProgress?.(elapsed, probes, state);
+    const dead = probes.filter((p) => !p.node);
+    if (dead.length > 0) {
+      const m = state.machines.find((x) => x.name === dead[0]!.name)!;
+      throw new ClusterError(`${m.name}'s node exited while booting; its output is in ${m.log}`);
+    }
+    if (healthyMs === null && probes.every((p) => p.etcdHealthy && p.members === n)) healthyMs = elapsed;
+    if (healthyMs !== null && state.fleet && fleetMs === null && probes.every((p) => p.fleetMachines === n)) fleetMs = elapsed;
+    if (healthyMs !== null && (!state.fleet || fleetMs !== null)) break;
+    if (elapsed > timeoutMs) {
+      const what = healthyMs === null ? 'etcd to be healthy on every machine' : 'fleet to list every machine';
+      throw new ClusterError(`timed out after ${timeoutMs / 1000}s waiting for ${what}; see coracle cluster logs N --dir ${dir}`);
+    }
+    await sleep(100);
+  }
+  return { state, reused, healthyMs, fleetMs };
+}
+
+function requireState(dir: string): ClusterState {
+  const s = readState(path.resolve(dir));
+  if (!s) throw new ClusterError(`no cluster in ${path.resolve(dir)} (coracle cluster up --dir ${dir})`);
+  return s;
+}
+
+export function machineOf(s: ClusterState, n: number): MachineState {
+  const m = s.machines.find((x) => x.n === n);
+  if (!m) throw new ClusterError(`no machine ${n} in ${s.dir} (machines are 1–${s.machines.length})`);
+  return m;
+}
+
+function killAll(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+async function waitGone(pids: readonly number[], ms: number): Promise<number[]> {
+  const end = Date.now() + ms;
+  let left = pids.filter(isRunning);
+  while (left.length > 0 && Date.now() < end) {
+    await sleep(50);
+    left = left.filter(isRunning);
+  }
+  return left;
+}
+
+export interface StopReport {
+  machine: string;
+  stopped: boolean;
+  leftovers: number;
+}
+
+/** SIGTERM to the node (which stops every unit), then SIGKILL anything of the machine still there. */
+export async function stopMachine(m: MachineState, graceMs = 90_000): Promise<StopReport> {
+  const was = nodeRunning(m);
+  if (was) {
+    killAll([m.pid!], 'SIGTERM');
+    await waitGone([m.pid!], graceMs);
+  }
+  const leftovers = machineProcesses(m.root);
+  if (leftovers.length > 0) {
+    killAll(leftovers, 'SIGKILL');
+    await waitGone(leftovers, 5000);
+  }
+  m.pid = null;
+  return { machine: m.name, stopped: was, leftovers: leftovers.length };
+}
+
+export async function clusterDown(dir: string): Promise<{ state: ClusterState; reports: StopReport[] }> {
+  const s = requireState(dir);
+  const reports = await Promise.all(s.machines.map((m) => stopMachine(m)));
+  writeState(s);
+  for (const h of [...s.helpers].reverse()) {
+    const pids = [...(h.pid !== null && isRunning(h.pid) ? [h.pid] : []), ...machineProcesses(h.root)];
+    killAll(pids, 'SIGTERM');
+    const left = await waitGone(pids, 10_000);
+    killAll(left, 'SIGKILL');
+    h.pid = null;
+  }
+  writeState(s);
+  return { state: s, reports };
+}
+
+/** Containers publishing a port on this address (docker ps), if a Docker engine answers. */
+function containersOn(address: string): string[] {
+  const r = spawnSync('docker', ['ps', '--format', '{{.ID}}\t{{.Ports}}'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0 || typeof r.stdout !== 'string') return [];
+  return r.stdout.split('\n').filter((l) => l.includes(`${address}:`)).map((l) => l.split('\t')[0]!).filter((id) => id !== '');
+}
+
+/** A crash: every process of the machine stopped and killed at once, and its containers. */
+export function killMachine(s: ClusterState, n: number): { machine: MachineState; pids: number[]; containers: string[] } {
+  const m = machineOf(s, n);
+  const pids = [...new Set([...(m.pid !== null && nodeRunning(m) ? [m.pid] : []), ...machineProcesses(m.root)])];
+  // Freeze first so nothing restarts or forks between the kills.
+  killAll(pids, 'SIGSTOP');
+  killAll(pids, 'SIGKILL');
+  const containers = containersOn(m.address);
+  if (containers.length > 0) spawnSync('docker', ['kill', ...containers], { timeout: 30_000 });
+  m.pid = null;
+  writeState(s);
+  return { machine: m, pids, containers };
+}
+
+export async function startMachine(s: ClusterState, n: number, timeoutMs = 120_000, onProgress?: (p: MachineProbe) => void): Promise<MachineProbe> {
+  const m = machineOf(s, n);
+  if (nodeRunning(m)) throw new ClusterError(`${m.name} is already running (PID ${m.pid})`);
+  // What a crash left (a unit process outside the node's reach) goes first.
+  const left = machineProcesses(m.root);
+  killAll(left, 'SIGKILL');
+  await waitGone(left, 5000);
+  m.pid = startNode(m);
+  writeState(s);
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await probeMachine(m);
+    onProgress?.(p);
+    if (!p.node) throw new ClusterError(`${m.name}'s node exited while booting; its output is in ${m.log}`);
+    if (p.etcdHealthy && (!s.fleet || (p.fleetMachines ?? 0) > 0)) return p;
+    if (Date.now() > end) throw new ClusterError(`timed out waiting for ${m.name}'s etcd to be healthy; see coracle cluster logs ${n}`);
+    await sleep(100);
+  }
+}
+
+export async function clusterDestroy(dir: string): Promise<StopReport[]> {
+  const abs = path.resolve(dir);
+  const s = readState(abs);
+  const reports = s ? (await clusterDown(abs)).reports : [];
+  if (s || fs.existsSync(abs)) {
+    // Only what cluster up made: the state file, machines/, units/, bin/, discovery/.
+    for (const sub of [STATE_FILE, 'machines', 'units', 'bin', 'discovery']) fs.rmSync(path.join(abs, sub), { recursive: true, force: true });
+    try {
+      fs.rmdirSync(abs);
+    } catch {
+      // the user keeps other files here
+    }
+  }
+  return reports;
+}
+
+export function loadCluster(dir: string): ClusterState {
+  return requireState(dir);
+}
+
+/** The environment `cluster exec` gives a command: as if typed on the machine. */
+export function machineEnv(s: ClusterState, m: MachineState): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    PATH: `${path.join(s.dir, 'bin')}:${process.env.PATH ?? ''}`,
+    CORACLE_ROOT: m.root,
+    COREOS_PRIVATE_IPV4: m.address,
+    COREOS_PUBLIC_IPV4: m.address,
+    ETCDCTL_ENDPOINTS: `http://${m.address}:${m.ports.etcdClient}`,
+    FLEETCTL_ENDPOINT: `unix://${path.join(m.root, 'run/fleet.sock')}`,
+  };
+}
