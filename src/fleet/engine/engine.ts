@@ -172,7 +172,8 @@ export class Engine {
       this.restartWatch();
     } else if (full || this.retryPending) {
       this.retryPending = false;
-      await this.enqueueReconcile(full);
+      // not awaited: the lease renewal of the next round must never wait behind a long batch
+      void this.enqueueReconcile(full);
     }
   }
 
@@ -564,6 +565,7 @@ export class Engine {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < groups.length) {
+        if (this.lease === undefined) return; // leadership lost: the next leader decides
         const group = groups[next++]!;
         for (const t of group) {
           try {
