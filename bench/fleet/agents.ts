@@ -1,7 +1,7 @@
 // Child process of the fleet benchmark: N lightweight agents (fleet's real
 // Agent class, a fake in-memory init) sharing one etcd client. Prints its CPU
 // use as JSON on SIGTERM, after stopping the agents without unloading units.
-//   node dist/bench/fleet/agents.js --count N --first K --etcd URL,URL --local 127.0.0.174 --ttl 30 [--stream]
+//   node dist/bench/fleet/agents.js --count N --first K --etcd URL,URL --local 127.0.0.174 --ttl 30 [--stream] [--dir DIR]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,13 +13,14 @@ import { silentLogger } from '../../src/common/log.js';
 import { FakeInit } from './fake-init.js';
 
 const { values: a } = parseArgs({
-  options: { count: { type: 'string' }, first: { type: 'string' }, etcd: { type: 'string' }, local: { type: 'string' }, ttl: { type: 'string', default: '30' }, stream: { type: 'boolean', default: false } },
+  options: { count: { type: 'string' }, first: { type: 'string' }, etcd: { type: 'string' }, local: { type: 'string' }, ttl: { type: 'string', default: '30' }, stream: { type: 'boolean', default: false }, dir: { type: 'string' } },
 });
 const count = Number(a.count);
 const first = Number(a.first);
 const client = new EtcdClient({ endpoints: a.etcd!.split(','), localAddress: a.local!, headerTimeoutPerRequest: 5000 });
 const registry = new Registry(client, { requestTimeoutMs: 10_000 });
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-agents-'));
+// under the runner's temp dir when given, so a killed run leaves nothing behind
+const dir = a.dir !== undefined ? (fs.mkdirSync(a.dir, { recursive: true }), a.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-agents-'));
 const agents: Agent[] = [];
 for (let i = 0; i < count; i++) {
   const n = first + i;

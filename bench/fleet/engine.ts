@@ -6,12 +6,12 @@ import { parseArgs } from 'node:util';
 import { EtcdClient } from '../../src/client/index.js';
 import { Engine } from '../../src/fleet/engine/engine.js';
 import { Registry } from '../../src/fleet/registry/index.js';
-import { silentLogger } from '../../src/common/log.js';
+import { jsonLogger } from '../../src/common/log.js';
 
 const { values: a } = parseArgs({ options: { etcd: { type: 'string' }, local: { type: 'string' }, stream: { type: 'boolean', default: false }, interval: { type: 'string', default: '2000' } } });
 const client = new EtcdClient({ endpoints: a.etcd!.split(','), localAddress: a.local!, headerTimeoutPerRequest: 5000 });
 const registry = new Registry(client, { requestTimeoutMs: 10_000 });
-const engine = new Engine({ registry, machineID: 'bench-engine', reconcileIntervalMs: Number(a.interval), log: silentLogger, streamWatch: a.stream === true });
+const engine = new Engine({ registry, machineID: 'bench-engine', reconcileIntervalMs: Number(a.interval), log: jsonLogger({ level: process.env.FLEET_BENCH_LOG === 'debug' ? 'debug' : 'warn', base: { proc: 'engine' } }), streamWatch: a.stream === true });
 engine.start();
 const timer = setInterval(() => {
   process.stdout.write(JSON.stringify({ t: Date.now(), ...engine.metrics }) + '\n');

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
     if (count <= 0) break;
     const c = spawn(process.execPath, [
       path.join(HERE, 'agents.js'), '--count', String(count), '--first', String(p * per + 1), '--etcd', endpoints.join(','),
-      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', ...(stream ? ['--stream'] : []),
+      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`), ...(stream ? ['--stream'] : []),
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     lines(c, (l) => {
       const o = JSON.parse(l) as Record<string, number>;

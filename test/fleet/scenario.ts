@@ -49,6 +49,12 @@ export async function runScenario(o: ScenarioOptions): Promise<void> {
     assert.match(journal, /"unit":"web@1.service"/);
     assert.equal((await httpGet(`${agentURL}/fleet-agent/v1/units/${encodeURIComponent('web@2.service')}`, o.ips[0])).status, 404, 'only units fleet runs there');
 
+    // every fleetd answers /health and /metrics on its agent address
+    const health = await httpGet(`${agentURL}/health`, o.ips[0]);
+    assert.equal(health.status, 200);
+    assert.equal((JSON.parse(health.body) as { machineID: string }).machineID, m1);
+    assert.match((await httpGet(`${agentURL}/metrics`, o.ips[0])).body, /^fleet_agent_units [1-9]/m);
+
     // Global with metadata: on every region=us machine, and only there
     await fc.submit('g.service', `[Service]\nExecStart=/bin/sleep ${glob}\n[X-Fleet]\nGlobal=true\nMachineMetadata=region=us\n`, 'launched');
     const usIDs = [machines[0]!.machineID, machines[1]!.machineID].sort();

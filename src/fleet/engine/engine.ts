@@ -172,7 +172,8 @@ export class Engine {
       this.restartWatch();
     } else if (full || this.retryPending) {
       this.retryPending = false;
-      await this.enqueueReconcile(full);
+      // not awaited: the lease renewal of the next round must never wait behind a long batch
+      void this.enqueueReconcile(full);
     }
   }
 
@@ -453,14 +454,34 @@ export class Engine {
     this.metrics.lastBatchMs = performance.now() - started;
   }
 
+  private async indexAfterTask(t: Task): Promise<void> {
+    const u = this.model.unit(t.job);
+    const have = this.indexed.get(t.job);
+    if (t.type === 'unschedule') {
+      if (have?.key === this.reg.keys.scheduleEntry(t.machineID, t.job)) {
+        this.indexed.delete(t.job);
+        await this.reg.client.keys.delete(have.key, { timeout: 10_000 }).catch(() => undefined);
+      }
+      return;
+    }
+    if (u === undefined) return;
+    const want = { key: this.reg.keys.scheduleEntry(t.machineID, t.job), value: encodeIndexEntry({ hash: u.hash, targetState: u.targetState }) };
+    if (have?.key === want.key && have.value === want.value) return;
+    if (have !== undefined && have.key !== want.key) await this.reg.client.keys.delete(have.key, { timeout: 10_000 }).catch(() => undefined);
+    this.indexed.set(t.job, want);
+    await this.reg.client.keys.set(want.key, want.value, { timeout: 10_000 });
+  }
+
   /** What the index should hold for a unit: its machine's schedule entry, or its globals entry. */
   private desiredIndex(name: string): { key: string; value: string } | undefined {
     const u = this.model.unit(name);
     if (u === undefined) return undefined;
     const value = encodeIndexEntry({ hash: u.hash, targetState: u.targetState });
     if (this.placement.globals.has(name)) return { key: this.reg.keys.globalEntry(name), value };
-    if (u.target === undefined) return undefined;
-    return { key: this.reg.keys.scheduleEntry(u.target, name), value };
+    // the placement knows our own decisions before the watch brings them back
+    const target = this.placement.jobs.get(name)?.target ?? u.target;
+    if (target === undefined) return undefined;
+    return { key: this.reg.keys.scheduleEntry(target, name), value };
   }
 
   /**
@@ -544,12 +565,15 @@ export class Engine {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < groups.length) {
+        if (this.lease === undefined) return; // leadership lost: the next leader decides
         const group = groups[next++]!;
         for (const t of group) {
           try {
             const ok = t.type === 'schedule' ? await this.reg.scheduleUnit(t.job, t.machineID) : await this.reg.unscheduleUnit(t.job, t.machineID);
             if (t.type === 'schedule') this.metrics.scheduled++;
             else this.metrics.unscheduled++;
+            // the index follows at once, not when our own write comes back through the watch
+            if (ok) await this.indexAfterTask(t);
             if (verbose) this.log.info('engine task', { task: t.type, unit: t.job, machine: t.machineID, reason: t.reason, applied: ok });
             if (!ok) this.retryPending = true;
           } catch (e) {

@@ -81,6 +81,7 @@ export class Registry {
   private readonly timeout: number;
   /** unit/<hash> is content-addressed and never changes: cache parsed files forever. */
   private readonly fileCache = new Map<string, FleetUnitFile | null>();
+  private readonly fileFetches = new Map<string, Promise<FleetUnitFile | undefined>>();
 
   constructor(
     readonly client: EtcdClient,
@@ -125,14 +126,24 @@ export class Registry {
     this.fileCache.set(file.hash, file);
   }
 
-  /** The unit file stored under hash, or undefined. */
+  /** The unit file stored under hash, or undefined. Concurrent asks for one hash share one GET. */
   async unitFile(hash: string): Promise<FleetUnitFile | undefined> {
     const cached = this.fileCache.get(hash);
     if (cached !== undefined) return cached ?? undefined;
-    const res = await this.getOrUndefined(this.keys.unitFile(hash));
-    const file = res?.node?.value === undefined ? undefined : this.fileFromModel(res.node.value);
-    if (file !== undefined) this.fileCache.set(hash, file);
-    return file;
+    const inFlight = this.fileFetches.get(hash);
+    if (inFlight !== undefined) return inFlight;
+    const fetch = (async () => {
+      try {
+        const res = await this.getOrUndefined(this.keys.unitFile(hash));
+        const file = res?.node?.value === undefined ? undefined : this.fileFromModel(res.node.value);
+        if (file !== undefined) this.fileCache.set(hash, file);
+        return file;
+      } finally {
+        this.fileFetches.delete(hash);
+      }
+    })();
+    this.fileFetches.set(hash, fetch);
+    return fetch;
   }
 
   /** A unit file already read or stored through this registry (no I/O). */
