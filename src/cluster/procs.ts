@@ -3,9 +3,10 @@
 // CORACLE_ROOT=<root> (the init exports it), `coracle node` itself carries
 // CORACLE_NODE_ROOT=<root> (the launcher sets it), and with cgroup tracking
 // each unit's processes sit in coracle/<root tag>/<unit>.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { rootTag } from '../init/node/root.js';
+import { isAlive } from '../init/node/tracker.js';
 
 function readEnviron(pid: number): string[] {
   try {
@@ -15,20 +16,8 @@ function readEnviron(pid: number): string[] {
   }
 }
 
-export function isRunning(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
-/** The init's tag for a root (its cgroup directory name): see src/init/node/root.ts. */
-export function rootTag(root: string): string {
-  return createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 12);
-}
+/** Whether `pid` exists and is not a zombie (the init's own check). */
+export const isRunning = isAlive;
 
 function cgroupPids(tag: string): number[] {
   const out: number[] = [];

@@ -274,23 +274,30 @@ async function restart(ctx: Ctx, args: string[]): Promise<number> {
   return exit;
 }
 
+/**
+ * One unit from the API, or null after printing the command's own message
+ * (each fleetctl command words "could not read it" and "no such unit" its way).
+ */
+async function unitOrReport(ctx: Ctx, name: string, words: { retrieving: string; missing: string }): Promise<ApiUnit | null> {
+  let u: ApiUnit | null;
+  try {
+    u = await ctx.client.unit(name);
+  } catch (e) {
+    ctx.err(`${words.retrieving}: ${message(e)}`);
+    return null;
+  }
+  if (u === null) ctx.err(words.missing);
+  return u;
+}
+
 async function cat(ctx: Ctx, args: string[]): Promise<number> {
   if (args.length !== 1) {
     ctx.err('One unit file must be provided');
     return 1;
   }
   const name = unitNameMangle(args[0]!);
-  let u: ApiUnit | null;
-  try {
-    u = await ctx.client.unit(name);
-  } catch (e) {
-    ctx.err(`Error retrieving Unit ${name}: ${message(e)}`);
-    return 1;
-  }
-  if (u === null) {
-    ctx.err(`Unit ${name} not found`);
-    return 1;
-  }
+  const u = await unitOrReport(ctx, name, { retrieving: `Error retrieving Unit ${name}`, missing: `Unit ${name} not found` });
+  if (u === null) return 1;
   // The re-serialized unit, with no newline added.
   ctx.io.out(serializeUnit(toUnitOptions(u.options ?? [])));
   return 0;
@@ -300,17 +307,8 @@ async function status(ctx: Ctx, args: string[]): Promise<number> {
   let exit = 0;
   for (let i = 0; i < args.length; i++) {
     const name = unitNameMangle(args[i]!);
-    let u: ApiUnit | null;
-    try {
-      u = await ctx.client.unit(name);
-    } catch (e) {
-      ctx.err(`Error retrieving unit: ${message(e)}`);
-      return 1;
-    }
-    if (u === null) {
-      ctx.err(`Unit ${name} does not exist.`);
-      return 1;
-    }
+    const u = await unitOrReport(ctx, name, { retrieving: 'Error retrieving unit', missing: `Unit ${name} does not exist.` });
+    if (u === null) return 1;
     // Global units carry no machine: fleetctl finds nowhere to run the command for them.
     if (unitIsGlobal(u)) continue;
     if (u.currentState === JobState.Inactive) {
@@ -333,17 +331,8 @@ async function journal(ctx: Ctx, args: string[]): Promise<number> {
     return 1;
   }
   const name = unitNameMangle(args[0]!);
-  let u: ApiUnit | null;
-  try {
-    u = await ctx.client.unit(name);
-  } catch (e) {
-    ctx.err(`Error retrieving unit ${name}: ${message(e)}`);
-    return 1;
-  }
-  if (u === null) {
-    ctx.err(`Unit ${name} does not exist.`);
-    return 1;
-  }
+  const u = await unitOrReport(ctx, name, { retrieving: `Error retrieving unit ${name}`, missing: `Unit ${name} does not exist.` });
+  if (u === null) return 1;
   if (unitIsGlobal(u)) {
     ctx.err(`Unable to retrieve journal of global unit ${name}.`);
     return 1;

@@ -6,20 +6,8 @@ import type { FleetClient } from './client.js';
 import type { FlagValues } from './flags.js';
 import type { MachineInfo } from './format.js';
 
-export interface Io {
-  out(s: string): void;
-  err(s: string): void;
-}
-
-export const processIo: Io = {
-  out: (s) => void process.stdout.write(s),
-  err: (s) => void process.stderr.write(s),
-};
-
-/** Ends the command with an exit code (fleetctl's os.Exit deep inside commands). */
-export class Exit {
-  constructor(readonly code: number) {}
-}
+import type { Io } from '../io.js';
+export { type Io, processIo, Exit } from '../io.js';
 
 /** fleetctl's stdout()/stderr() helpers: a newline is added unless there is one. */
 export const line = (s: string): string => (s.endsWith('\n') ? s : s + '\n');

@@ -63,6 +63,11 @@ export function ensureMachineId(root: string): string {
   return id;
 }
 
+/** The init's short tag for a root: its cgroup directory name and process marker. */
+export function rootTag(root: string): string {
+  return createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 12);
+}
+
 export function prepareRoot(rootArg: string): MachineRoot {
   const root = path.resolve(rootArg);
   fs.mkdirSync(root, { recursive: true });
@@ -77,7 +82,7 @@ export function prepareRoot(rootArg: string): MachineRoot {
   const def = path.join(lib, 'default.target');
   if (!fs.existsSync(def) && !isLink(def)) fs.symlinkSync('multi-user.target', def);
   const machineId = ensureMachineId(root);
-  const tag = createHash('sha256').update(root).digest('hex').slice(0, 12);
+  const tag = rootTag(root);
   return {
     root, machineId, bootId: randomId128(), hostname: machineHostname(root), tag,
     runDir: path.join(root, 'run/coracle'), socketPath: path.join(root, 'run/coracle/init.sock'), journalDir: path.join(root, 'var/log/journal'),
