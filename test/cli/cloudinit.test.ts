@@ -7,7 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { marker, pidsWith, tempRoot, waitFor } from '../init/helpers.js';
+import { marker, pidsWith, tempRoot, waitFor, withNodeProcess as runNode } from '../init/helpers.js';
+
+/** A quiet `coracle node` around `fn` (its log would only repeat the journal). */
+const withNodeProcess = async (root: string, fn: () => Promise<void>): Promise<void> => void (await runNode(root, fn, ['--quiet']));
 
 const BIN = path.resolve(fileURLToPath(import.meta.url), '../../../../bin/coracle.js');
 const SEEDS = path.resolve(fileURLToPath(import.meta.url), '../../../../../shared/fixtures/seeds');
@@ -22,23 +25,6 @@ function logLines(err: string): string[] {
   return err.split('\n').filter((l) => l !== '').map((l) => l.replace(/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /, ''));
 }
 
-async function withNodeProcess(root: string, fn: () => Promise<void>): Promise<void> {
-  const child = spawn(process.execPath, [BIN, 'node', '--root', root, '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (b: Buffer) => (log += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (log += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  try {
-    await waitFor('the control socket', () => fs.existsSync(path.join(root, 'run/coracle/init.sock')));
-    await fn();
-  } finally {
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await exited;
-    clearTimeout(killer);
-    assert.equal(code, 0, `coracle node exits 0 on SIGTERM; its log:\n${log}`);
-  }
-}
 
 function writeConfig(text: string): string {
   const dir = tempRoot();

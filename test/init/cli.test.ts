@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { marker, pidsWith, tempRoot, waitFor, writeUnit } from './helpers.js';
+import { marker, pidsWith, tempRoot, waitFor, withNodeProcess, writeUnit } from './helpers.js';
 
 const BIN = path.resolve(fileURLToPath(import.meta.url), '../../../../bin/coracle.js');
 
@@ -14,24 +14,6 @@ function coracle(...args: string[]): { code: number; out: string; err: string } 
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-async function withNodeProcess(root: string, fn: () => Promise<void>): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'node', '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (b: Buffer) => (log += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (log += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  try {
-    await waitFor('the control socket', () => fs.existsSync(path.join(root, 'run/coracle/init.sock')));
-    await fn();
-  } finally {
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const code = await exited;
-    clearTimeout(killer);
-    assert.equal(code, 0, `coracle node exits 0 on SIGTERM; its log:\n${log}`);
-  }
-  return log;
-}
 
 test('cli: systemctl enable/start/status/stop/kill/is-active/show/cat and journalctl over the socket, with systemd exit codes', async () => {
   const root = tempRoot();

@@ -89,9 +89,9 @@ export function coracleCli(...args: string[]): { code: number; out: string; err:
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
-/** Runs `coracle node --root ROOT` as a process around `fn`; SIGTERM after, and it must exit 0. */
-export async function withNodeProcess(root: string, fn: () => Promise<void>): Promise<string> {
-  const child = spawn(process.execPath, [BIN, 'node', '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Runs `coracle node --root ROOT [extra…]` as a process around `fn`; SIGTERM after, and it must exit 0. */
+export async function withNodeProcess(root: string, fn: () => Promise<void>, extra: string[] = []): Promise<string> {
+  const child = spawn(process.execPath, [BIN, 'node', '--root', root, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (b: Buffer) => (log += b.toString()));
   child.stderr.on('data', (b: Buffer) => (log += b.toString()));
