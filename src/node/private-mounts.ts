@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_JSON } from './paths.js';
 
 export interface PrivateMounts {
   etc: boolean;
@@ -23,50 +24,58 @@ export interface PrivateMounts {
 export const PRIVATE_MOUNTS_ENV = 'CORACLE_PRIVATE_MOUNTS';
 
 /**
- * When the root itself lies under /tmp (as test roots do), binding <root>/tmp
- * over /tmp would hide the root from its own machine. The first directory of
- * the root's path below /tmp (e.g. /tmp/coracle-cluster-x) is then bound
- * back at the same path inside the new /tmp. Returns that directory, or ''.
+ * Binding <root>/tmp over /tmp would hide whatever of the host's /tmp the
+ * machine itself needs: its root when that lies under /tmp (as test roots
+ * do), and the coracle package and Node binary its units run (a clone under
+ * /tmp, as in CI). The first directory below /tmp of each such path (e.g.
+ * /tmp/coracle-cluster-x) is bound back at the same path inside the new
+ * /tmp. Pure: returns those directories, without duplicates.
  */
-export function hostTmpToKeep(root: string): string {
-  const rel = path.relative('/tmp', root);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return '';
-  return path.join('/tmp', rel.split(path.sep)[0]!);
+export function hostTmpToKeep(paths: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    const rel = path.relative('/tmp', p);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    out.add(path.join('/tmp', rel.split(path.sep)[0]!));
+  }
+  return [...out];
 }
 
 /**
  * The sh script run under `unshare --mount --propagation private -- sh -c`,
- * with $0 = the root, $1 = hostTmpToKeep(root) (or ''), then the command.
- * Pure: what is mounted depends only on `m`.
+ * with $0 = the root, then the host directories to keep (hostTmpToKeep),
+ * then `--`, then the command. Pure: what is mounted depends only on `m`.
  */
 export function privateMountScript(m: PrivateMounts): string {
-  const lines = ['set -e', 'root=$0; keep=$1; shift'];
+  const lines = ['set -e', 'root=$0'];
   if (m.etc) lines.push('mount --bind "$root/etc" /etc');
-  if (m.tmp) {
-    lines.push(
-      'mkdir -p "$root/tmp" && chmod 1777 "$root/tmp"',
-      // The mount point for the kept host directory is an empty directory in
-      // the machine's tmp/ on the host; only this namespace sees it filled.
-      'if [ -n "$keep" ]; then mkdir -p "$root/tmp/${keep#/tmp/}" && mount --bind "$keep" "$root/tmp/${keep#/tmp/}"; fi',
-      // rbind, so the kept directory's bind comes along.
-      'mount --rbind "$root/tmp" /tmp',
-    );
-  }
+  if (m.tmp) lines.push('mkdir -p "$root/tmp" && chmod 1777 "$root/tmp"');
+  lines.push(
+    'while [ "$1" != -- ]; do',
+    // The mount point of a kept host directory is an empty directory in the
+    // machine's tmp/ on the host; only this namespace sees it filled.
+    '  mkdir -p "$root/tmp/${1#/tmp/}" && mount --bind "$1" "$root/tmp/${1#/tmp/}"; shift',
+    'done',
+    'shift',
+  );
+  // rbind, so the kept directories' binds come along.
+  if (m.tmp) lines.push('mount --rbind "$root/tmp" /tmp');
   lines.push('exec "$@"');
   return lines.join('\n');
 }
 
 /** argv that runs `command` in the machine's own mount namespace. */
 export function privateMountArgv(root: string, m: PrivateMounts, command: readonly string[]): string[] {
-  const abs = realRoot(root);
-  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', privateMountScript(m), abs, hostTmpToKeep(abs), ...command];
+  const abs = realPath(root);
+  const keep = m.tmp ? hostTmpToKeep([abs, ...[PACKAGE_JSON, process.execPath, ...command.filter((a) => a.startsWith('/'))].map(realPath)]) : [];
+  return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', privateMountScript(m), abs, ...keep, '--', ...command];
 }
 
-function realRoot(root: string): string {
+function realPath(p: string): string {
   try {
-    return fs.realpathSync(root);
+    return fs.realpathSync(p);
   } catch {
-    return path.resolve(root);
+    return path.resolve(p);
   }
 }
 
