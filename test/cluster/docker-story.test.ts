@@ -112,18 +112,33 @@ test('the seed\'s story with real Docker on `coracle cluster up`: fleetctl submi
         assert.equal(submit.code, 0, show(submit));
 
         // Both at once, as the seed's `fleetctl start osdn-test-webserver@{1..2}.service`.
-        const start = await fleetctl('start', I1, I2);
-        // fleetctl names the machine when its once-per-run machine list already
-        // holds it; with two units waited on at once the second may find the
-        // list still being fetched (fleetctl's cachedMachineState does the
-        // same), so the machine is checked in list-units below.
-        for (const u of [I1, I2]) assert.match(start.out, new RegExp(`^Unit ${u.replace(/[.@]/g, '\\$&')} launched( on [0-9a-f]{8}\\.\\.\\./127\\.0\\.0\\.[234])?$`, 'm'), show(start));
-        // fleetctl's own check gives a unit 2 s to be active; the seed's
-        // ExecStartPre (download, docker load) can take longer here, and then
-        // fleetctl exits 1 with exactly the original's words.
-        if (start.code !== 0) assert.match(start.err, /Failed to find an active unit osdn-test-webserver@[12]\.service within 2s/, show(start));
-
-        const [r1, r2] = [await until(`${I1} serving`, 180_000, serving(I1)), await until(`${I2} serving`, 180_000, serving(I2))];
+        // Where machines share the host's /tmp (not root, no unshare), two
+        // instances starting together race on the seed's fixed download path,
+        // so there they are started one after the other.
+        const startUnits = async (...names: string[]): Promise<void> => {
+          const r = await fleetctl('start', ...names);
+          t.diagnostic(`fleetctl start ${names.join(' ')}: exit ${r.code}`);
+          // fleetctl names the machine when its once-per-run machine list
+          // already holds it; with two units waited on at once the second may
+          // find the list still being fetched (fleetctl's cachedMachineState
+          // does the same), so the machine is checked in list-units.
+          for (const u of names) assert.match(r.out, new RegExp(`^Unit ${u.replace(/[.@]/g, '\\$&')} launched( on [0-9a-f]{8}\\.\\.\\./127\\.0\\.0\\.[234])?$`, 'm'), show(r));
+          // fleetctl's own check gives a unit 2 s to be active; the seed's
+          // ExecStartPre (download, docker load) can take longer here, and then
+          // fleetctl exits 1 with exactly the original's words.
+          if (r.code !== 0) assert.match(r.err, /Failed to find an active unit osdn-test-webserver@[12]\.service within 2s/, show(r));
+        };
+        let r1: UnitRow;
+        let r2: UnitRow;
+        if (ownTmp) {
+          await startUnits(I1, I2);
+          [r1, r2] = [await until(`${I1} serving`, 180_000, serving(I1)), await until(`${I2} serving`, 180_000, serving(I2))];
+        } else {
+          await startUnits(I1);
+          r1 = await until(`${I1} serving`, 180_000, serving(I1));
+          await startUnits(I2);
+          r2 = await until(`${I2} serving`, 180_000, serving(I2));
+        }
         assert.notEqual(r1.address, r2.address, 'X-Conflicts puts the instances on different machines');
         assert.ok(MACHINES.includes(r1.address) && MACHINES.includes(r2.address));
         const spare = MACHINES.find((a) => a !== r1.address && a !== r2.address)!;
