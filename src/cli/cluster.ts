@@ -28,7 +28,9 @@ const USAGE = `Usage: coracle cluster <command> [options]
 A local cluster of CoreOS-style machines on this host: machine n is a
 \`coracle node\` on its own root under DIR with the address 127.0.0.(n+1)
 (etcd on :2379/:2380, the fleet API on :49153), booted from a generated
-cloud-config that starts etcd2 and fleet.
+cloud-config that starts etcd2 and fleet. Run as root, each machine also
+gets its own /tmp (<root>/tmp, \`coracle node --private-tmp\`), as a CoreOS
+machine had; elsewhere the machines share the host's /tmp and up says so.
 
 Commands:
   up [--machines N] [--discovery static|service|self] [--docker] [--metadata n=k=v,...]
@@ -177,6 +179,7 @@ async function up(values: Record<string, unknown>, dir: string, dirFlag: string)
   const s = result.state;
   for (const m of s.machines) process.stdout.write(`  ${m.name}  ${m.address}  PID ${m.pid}  root ${m.root}\n`);
   const fleetNote = result.fleetMs !== null ? `; fleet lists ${s.machines.length} machines after ${(result.fleetMs / 1000).toFixed(1)}s` : '';
+  for (const note of result.notes) process.stdout.write(`Note: ${note}\n`);
   process.stdout.write(`${result.reused ? 'Restarted' : 'Up'}: etcd healthy on ${s.machines.length} machines after ${(result.healthyMs / 1000).toFixed(1)}s${fleetNote}.\n`);
   process.stdout.write(nextSteps(s, dirFlag));
   return 0;

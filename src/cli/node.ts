@@ -11,8 +11,9 @@ import { resolveRoot, socketPathOf } from '../init/client.js';
 import { answers, ControlServer } from '../init/node/api.js';
 import { InitNode } from '../init/node/runtime.js';
 import { applyFirstBootIgnition, bootMachine, type Booted } from '../node/boot.js';
+import { PRIVATE_MOUNTS_ENV, privateMountArgv, type PrivateMounts } from '../node/private-mounts.js';
 
-const USAGE = `Usage: coracle node [--root DIR] [--config FILE] [--private-ipv4 IP] [--public-ipv4 IP]
+const USAGE = `Usage: coracle node [--root DIR] [--config FILE] [--private-ipv4 IP] [--public-ipv4 IP] [--private-etc] [--private-tmp]
 
 Boots a CoreOS-style machine on a root directory and runs its init in the
 foreground. On first boot the root gets etc/machine-id, etc/os-release and
@@ -38,6 +39,9 @@ Options:
   --private-etc        run the machine in its own mount namespace with <root>/etc over /etc,
                        so units that write /etc (ln -sf … /etc/localtime) write the machine's
                        (needs root and unshare(1))
+  --private-tmp        likewise with <root>/tmp over /tmp: the machine's own /tmp, as on CoreOS
+                       (two machines' units writing the same /tmp path no longer collide;
+                       a root under /tmp stays reachable at its path); needs root and unshare(1)
   --quiet              do not echo the init's own log lines to stdout
   -h, --help           show this help
 
@@ -53,6 +57,7 @@ const OPTIONS = {
   'private-ipv4': { type: 'string' },
   'public-ipv4': { type: 'string' },
   'private-etc': { type: 'boolean' },
+  'private-tmp': { type: 'boolean' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -99,19 +104,23 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     process.stderr.write(`coracle node: cannot prepare the machine root ${root}: ${(e as Error).message}\n`);
     return 1;
   }
-  if (values['private-etc'] && process.env.CORACLE_PRIVATE_ETC !== root) return runWithPrivateEtc(root, booted, values.quiet === true);
+  const mounts: PrivateMounts = { etc: values['private-etc'] === true, tmp: values['private-tmp'] === true };
+  if ((mounts.etc || mounts.tmp) && process.env[PRIVATE_MOUNTS_ENV] !== root) return runWithPrivateMounts(root, booted, mounts, values.quiet === true);
   booted.notes.push(...(await applyFirstBootIgnition(booted)));
   return runInit(root, booted, values.quiet === true);
 }
 
-/** Re-runs this command in a new mount namespace where <root>/etc is /etc.
- *  The outer boot already stored --config; the inner one boots the same root. */
-function runWithPrivateEtc(root: string, booted: Booted, quiet: boolean): Promise<number> {
-  const script = 'mount --bind "$0/etc" /etc && exec "$@"';
+/** Re-runs this command in a new mount namespace where <root>/etc is /etc
+ *  and/or <root>/tmp is /tmp (src/node/private-mounts.ts). The outer boot
+ *  already stored --config; the inner one boots the same root. unshare and
+ *  sh exec, so the child is the inner node itself. */
+function runWithPrivateMounts(root: string, booted: Booted, mounts: PrivateMounts, quiet: boolean): Promise<number> {
   const inner = ['node', '--root', root, '--private-ipv4', booted.privateIpv4, '--public-ipv4', booted.publicIpv4, ...(quiet ? ['--quiet'] : [])];
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, root, process.execPath, process.argv[1]!, ...inner], {
+  const [file, ...args] = privateMountArgv(root, mounts, [process.execPath, process.argv[1]!, ...inner]);
+  const flags = [mounts.etc ? '--private-etc' : '', mounts.tmp ? '--private-tmp' : ''].filter(Boolean).join(' ');
+  const child = spawn(file!, args, {
     stdio: 'inherit',
-    env: { ...process.env, CORACLE_PRIVATE_ETC: root },
+    env: { ...process.env, [PRIVATE_MOUNTS_ENV]: root },
   });
   return new Promise((resolve) => {
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -120,7 +129,7 @@ function runWithPrivateEtc(root: string, booted: Booted, quiet: boolean): Promis
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
     child.on('error', (e) => {
-      process.stderr.write(`coracle node: --private-etc needs unshare(1) and root: ${e.message}\n`);
+      process.stderr.write(`coracle node: ${flags} needs unshare(1) and root: ${e.message}\n`);
       resolve(1);
     });
     child.on('exit', (code, signal) => {

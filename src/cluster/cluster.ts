@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../common/http-request.js';
 import { coracleArgv } from '../node/paths.js';
+import { privateMountsUnavailable } from '../node/private-mounts.js';
 import {
   HELPER_ADDRESS,
   HELPER_PORTS,
@@ -48,6 +49,8 @@ export interface ClusterState {
   discovery: DiscoverySetting;
   docker: boolean;
   fleet: boolean;
+  /** Machines run with `coracle node --private-tmp` (their own /tmp); absent in older state files. */
+  privateTmp?: boolean;
   createdAt: string;
   machines: MachineState[];
   helpers: HelperState[];
@@ -111,8 +114,9 @@ function spawnDetached(argv: readonly string[], log: string, markRoot: string): 
   }
 }
 
-export function startNode(m: MachineState): number {
-  const argv = [...coracleArgv(), 'node', '--root', m.root, '--config', m.config, '--private-ipv4', m.address, '--public-ipv4', m.address, '--quiet'];
+export function startNode(m: MachineState, privateTmp = false): number {
+  const argv = [...coracleArgv(), 'node', '--root', m.root, '--config', m.config, '--private-ipv4', m.address, '--public-ipv4', m.address, '--quiet',
+    ...(privateTmp ? ['--private-tmp'] : [])];
   return spawnDetached(argv, m.log, m.root);
 }
 
@@ -262,6 +266,8 @@ export interface UpResult {
   reused: boolean;
   healthyMs: number;
   fleetMs: number | null;
+  /** What the user should know about how the machines run (e.g. no private /tmp here). */
+  notes: string[];
 }
 
 export class ClusterError extends Error {}
@@ -296,13 +302,14 @@ export async function clusterUp(o: UpOptions, now = Date.now): Promise<UpResult>
   const existing = readState(dir);
   let state: ClusterState;
   let reused = false;
+  const notes: string[] = [];
   if (existing) {
     reused = true;
     state = existing;
     const running = state.machines.filter(nodeRunning);
     if (running.length === state.machines.length) throw new ClusterError(`a cluster of ${running.length} machines is already up in ${dir} (coracle cluster status --dir ${dir})`);
     checkAddressesFree(state.machines.filter((m) => !nodeRunning(m)));
-    for (const m of state.machines) if (!nodeRunning(m)) m.pid = startNode(m);
+    for (const m of state.machines) if (!nodeRunning(m)) m.pid = startNode(m, state.privateTmp === true);
     writeState(state);
   } else {
     const plans = planMachines(o.machines, o.metadata);
@@ -322,13 +329,18 @@ export async function clusterUp(o: UpOptions, now = Date.now): Promise<UpResult>
       fs.writeFileSync(config, machineCloudConfig(p, plans, discovery, fleet));
       return { ...p, root: path.join(mdir, 'root'), config, log: path.join(mdir, 'node.log'), pid: null };
     });
-    state = { version: 1, dir, discovery, docker: o.docker, fleet, createdAt: new Date(started).toISOString(), machines, helpers };
+    // Each machine gets its own /tmp when the host allows it, as a CoreOS
+    // machine had: units that download to a fixed /tmp path (the seeds' web
+    // server) then do not race each other on this one host.
+    const noPrivateTmp = privateMountsUnavailable();
+    if (noPrivateTmp !== null) notes.push(`machines share the host's /tmp (${noPrivateTmp}): units of two machines writing the same /tmp path can collide`);
+    state = { version: 1, dir, discovery, docker: o.docker, fleet, privateTmp: noPrivateTmp === null, createdAt: new Date(started).toISOString(), machines, helpers };
     const units = path.join(dir, 'units');
     fs.mkdirSync(units, { recursive: true });
     for (const [name, text] of Object.entries(sampleUnits(o.docker))) fs.writeFileSync(path.join(units, name), text);
     writeShims(dir);
     writeState(state);
-    for (const m of machines) m.pid = startNode(m);
+    for (const m of machines) m.pid = startNode(m, state.privateTmp === true);
     writeState(state);
   }
   const timeoutMs = o.timeoutMs ?? 120_000;
@@ -353,7 +365,7 @@ export async function clusterUp(o: UpOptions, now = Date.now): Promise<UpResult>
     }
     await sleep(100);
   }
-  return { state, reused, healthyMs, fleetMs };
+  return { state, reused, healthyMs, fleetMs, notes };
 }
 
 function requireState(dir: string): ClusterState {
@@ -453,7 +465,7 @@ export async function startMachine(s: ClusterState, n: number, timeoutMs = 120_0
   const left = machineProcesses(m.root);
   killAll(left, 'SIGKILL');
   await waitGone(left, 5000);
-  m.pid = startNode(m);
+  m.pid = startNode(m, s.privateTmp === true);
   writeState(s);
   const end = Date.now() + timeoutMs;
   for (;;) {
