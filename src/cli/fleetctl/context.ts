@@ -26,7 +26,7 @@ export function logLine(level: 'WARN' | 'INFO' | 'ERROR', where: string, msg: st
 }
 
 export class Ctx {
-  private machineCache: Map<string, MachineInfo> | undefined;
+  private machineCache: Promise<Map<string, MachineInfo>> | undefined;
 
   constructor(
     readonly io: Io,
@@ -67,21 +67,25 @@ export class Ctx {
    * a failed fetch is not retried and every lookup then finds nothing.
    */
   async cachedMachine(id: string): Promise<MachineInfo | undefined> {
-    if (this.machineCache === undefined) {
-      this.machineCache = new Map();
-      try {
-        for (const m of await this.client.machines()) this.machineCache.set(m.id, m);
-      } catch {
-        return undefined;
-      }
-    }
-    return this.machineCache.get(id);
+    return (await this.machineMap()).get(id);
   }
 
   /** The lookup format.ts needs, over the machines fetched so far. */
   async machineLookup(): Promise<(id: string) => MachineInfo | undefined> {
-    await this.cachedMachine('');
-    const cache = this.machineCache!;
+    const cache = await this.machineMap();
     return (id) => cache.get(id);
+  }
+
+  /**
+   * The one fetch of the machine list. Units waited on together share it, so
+   * none looks before it has arrived (Go's fleetctl could: each goroutine saw
+   * the empty map another had just made, and printed no machine).
+   */
+  private machineMap(): Promise<Map<string, MachineInfo>> {
+    this.machineCache ??= this.client.machines().then(
+      (ms) => new Map(ms.map((m) => [m.id, m])),
+      () => new Map(),
+    );
+    return this.machineCache;
   }
 }
