@@ -20,6 +20,7 @@ export interface EtcdConfig {
   snapshotCount: number;
   heartbeatMs: number;
   electionMs: number;
+  initialElectionTickAdvance: boolean;
   proxy: 'off' | 'readonly' | 'on';
   forceNewCluster: boolean;
   enableV2: boolean;
@@ -51,6 +52,7 @@ export const FLAGS: FlagSpec[] = [
   { name: 'snapshot-count', kind: 'uint', default: '100000', help: 'Number of committed transactions to trigger a snapshot to disk.' },
   { name: 'heartbeat-interval', kind: 'uint', default: '100', help: 'Time (in milliseconds) of a heartbeat interval.' },
   { name: 'election-timeout', kind: 'uint', default: '1000', help: 'Time (in milliseconds) for an election to timeout.' },
+  { name: 'initial-election-tick-advance', kind: 'bool', default: 'true', help: 'Whether to fast-forward initial election ticks on boot for faster election.' },
   { name: 'proxy', kind: 'string', default: 'off', help: 'Proxy mode setting (\'off\', \'readonly\' or \'on\').' },
   { name: 'force-new-cluster', kind: 'bool', default: 'false', help: 'Force to create a new one member cluster.' },
   { name: 'enable-v2', kind: 'bool', default: 'true', help: 'Accept etcd V2 client requests (always on in coracle).' },
@@ -146,6 +148,7 @@ export function parseEtcdConfig(argv: readonly string[], env: Readonly<Record<st
     snapshotCount: uint('snapshot-count'),
     heartbeatMs: uint('heartbeat-interval'),
     electionMs: uint('election-timeout'),
+    initialElectionTickAdvance: bool('initial-election-tick-advance'),
     proxy: oneOf('proxy', ['off', 'readonly', 'on'] as const),
     forceNewCluster: bool('force-new-cluster'),
     enableV2: bool('enable-v2'),

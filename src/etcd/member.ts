@@ -143,6 +143,7 @@ export async function startMember(config: EtcdConfig, log: Logger, env: NodeJS.P
     peerURLs: config.initialAdvertisePeerURLs,
     heartbeatMs: config.heartbeatMs,
     electionMs: config.electionMs,
+    initialElectionTickAdvance: config.initialElectionTickAdvance,
     snapshotCount: config.snapshotCount,
     persistence: opened.persistence,
     ...(opened.restored ? { restored: opened.restored } : {}),
