@@ -126,7 +126,12 @@ async function activate(ctx: Ctx, args: string[], verb: 'submit' | 'load' | 'sta
   return 0;
 }
 
-async function stopOrUnload(ctx: Ctx, args: string[], verb: 'stop' | 'unload'): Promise<number> {
+/**
+ * The registered units the arguments name (stop, unload, destroy), or the exit
+ * code after fleetctl's message: none given and none found exit 0, a failed
+ * lookup exits 1.
+ */
+async function registeredUnits(ctx: Ctx, args: string[]): Promise<ApiUnit[] | number> {
   if (args.length === 0) {
     ctx.err('No units given');
     return 0;
@@ -142,6 +147,12 @@ async function stopOrUnload(ctx: Ctx, args: string[], verb: 'stop' | 'unload'): 
     ctx.err('Units not found in registry');
     return 0;
   }
+  return units;
+}
+
+async function stopOrUnload(ctx: Ctx, args: string[], verb: 'stop' | 'unload'): Promise<number> {
+  const units = await registeredUnits(ctx, args);
+  if (typeof units === 'number') return units;
   const target = verb === 'stop' ? JobState.Loaded : JobState.Inactive;
   const waiting: string[] = [];
   for (const u of units) {
@@ -168,21 +179,8 @@ async function stopOrUnload(ctx: Ctx, args: string[], verb: 'stop' | 'unload'): 
 }
 
 async function destroy(ctx: Ctx, args: string[]): Promise<number> {
-  if (args.length === 0) {
-    ctx.err('No units given');
-    return 0;
-  }
-  let units: ApiUnit[];
-  try {
-    units = await findUnits(ctx, args);
-  } catch (e) {
-    ctx.err(message(e));
-    return 1;
-  }
-  if (units.length === 0) {
-    ctx.err('Units not found in registry');
-    return 0;
-  }
+  const units = await registeredUnits(ctx, args);
+  if (typeof units === 'number') return units;
   let exit = 0;
   for (const u of units) {
     const name = u.name ?? '';

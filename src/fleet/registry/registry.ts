@@ -95,6 +95,17 @@ export class Registry {
     return { timeout: this.timeout, ...extra };
   }
 
+  /** The child directories of `key` that `decode` understands (others are skipped), sorted by `sortKey`. */
+  private async decodeChildren<T>(key: string, decode: (dir: Node) => T | undefined, sortKey: (t: T) => string): Promise<T[]> {
+    const res = await this.getOrUndefined(key, { recursive: true, sorted: true });
+    const out: T[] = [];
+    for (const dir of res?.node?.nodes ?? []) {
+      const t = decode(dir);
+      if (t !== undefined) out.push(t);
+    }
+    return out.sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  }
+
   private async getOrUndefined(key: string, opts: { recursive?: boolean; sorted?: boolean; quorum?: boolean } = {}): Promise<KeysResponse | undefined> {
     try {
       return await this.client.keys.get(key, { ...this.call(), ...opts });
@@ -205,13 +216,7 @@ export class Registry {
 
   /** Raw job records (no unit files), sorted by name. */
   async jobs(): Promise<JobRecord[]> {
-    const res = await this.getOrUndefined(this.keys.jobs, { recursive: true, sorted: true });
-    const out: JobRecord[] = [];
-    for (const dir of res?.node?.nodes ?? []) {
-      const job = jobFromDir(dir);
-      if (job !== undefined) out.push(job);
-    }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.decodeChildren(this.keys.jobs, jobFromDir, (j) => j.name);
   }
 
   /** One unit, or undefined (no object, or its file is missing: fleet then treats it as absent). */
@@ -342,13 +347,7 @@ export class Registry {
 
   /** Live machines (object not expired) with merged dynamic metadata, sorted by ID. */
   async machines(): Promise<MachineState[]> {
-    const res = await this.getOrUndefined(this.keys.machines, { recursive: true, sorted: true });
-    const out: MachineState[] = [];
-    for (const dir of res?.node?.nodes ?? []) {
-      const ms = machineFromDir(dir);
-      if (ms !== undefined) out.push(ms);
-    }
-    return out.sort((a, b) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0));
+    return this.decodeChildren(this.keys.machines, machineFromDir, (m) => m.ID);
   }
 
   async machine(id: string): Promise<MachineState | undefined> {
