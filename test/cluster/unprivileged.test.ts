@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withHostLock } from '../support/host-lock.js';
-import { listenersOn, processesMentioning } from './helpers.js';
+import { listenersOn, processesMentioning, tearDownCluster } from './helpers.js';
 
 const CORACLE = path.resolve(fileURLToPath(new URL('../../../bin/coracle.js', import.meta.url)));
 const NOBODY = 65534;
@@ -51,15 +51,7 @@ test('cluster up as an unprivileged user: 3 machines on a shared /tmp, fleet lis
       assert.deepEqual(processesMentioning(dir), []);
       assert.deepEqual(listenersOn(['127.0.0.2', '127.0.0.3', '127.0.0.4']).filter((l) => /:(2379|2380|4001|49153)$/.test(l)), []);
     } finally {
-      if (fs.existsSync(path.join(dir, 'cluster.json'))) cluster('down');
-      for (const p of processesMentioning(dir)) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      fs.rmSync(home, { recursive: true, force: true });
+      tearDownCluster(dir, () => cluster('down'), home);
     }
   });
 });
