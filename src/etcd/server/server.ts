@@ -217,8 +217,9 @@ export class EtcdServer {
 
   /**
    * etcd's adjustTicks: a member that just started need not wait a whole
-   * election timeout before its first election. Alone, it is one tick from
-   * campaigning; with peers, once one of them answers (checked every 50 ms for
+   * election timeout before its first election. Alone, it campaigns at once
+   * (etcd leaves it one tick away, which is still up to a whole election
+   * timeout after randomization); with peers, once one of them answers (checked every 50 ms for
    * up to 5 s, etcd's connection read timeout), it is two ticks away, which
    * still leaves time for a live leader's heartbeat to arrive first.
    *
@@ -235,7 +236,12 @@ export class EtcdServer {
       this.scheduleReady();
     };
     const others = [...this.cluster.members.keys()].filter((id) => id !== this.memberId);
-    if (others.length === 0) return advance(electionTick - 1);
+    if (others.length === 0) {
+      // The only voter: nobody to wait for or to split the vote with.
+      this.node.campaign();
+      this.scheduleReady();
+      return;
+    }
     if (this.opts.initialElectionTickAdvance === false) return;
     const fresh = (): boolean => this.node.raft.term <= 1 && this.leader === NONE;
     const lowest = others.every((id) => BigInt(`0x${id}`) > BigInt(`0x${this.memberId}`));
