@@ -18,6 +18,7 @@ import {
   nodeRunning,
   probeMachines,
   probeRegistry,
+  readState,
   startMachine,
   type ClusterState,
   type MachineProbe,
@@ -32,17 +33,18 @@ const USAGE = `Usage: coracle cluster <command> [options]
 A local cluster of CoreOS-style machines on this host: machine n is a
 \`coracle node\` on its own root under DIR with the address 127.0.0.(n+1)
 (etcd on :2379/:2380, the fleet API on :49153), booted from a generated
-cloud-config that starts etcd2 and fleet (only fleet with --etcd-servers). Run as root, each machine also
-gets its own /tmp (<root>/tmp, \`coracle node --private-tmp\`), as a CoreOS
+cloud-config that starts etcd2 and fleet (fleet only, with --etcd-servers).
+Run as root, each machine also gets its own /tmp (<root>/tmp, \`coracle node --private-tmp\`), as a CoreOS
 machine had; elsewhere the machines share the host's /tmp and up says so.
 
 Commands:
   up [--machines N] [--discovery static|service|self] [--etcd-servers URL[,URL...]]
      [--docker] [--metadata n=k=v,...]
                       boot the machines (or start the stopped ones of an existing cluster),
-                      show progress until etcd is healthy and fleet lists every machine,
+                      show progress until etcd (or the --etcd-servers registry) is healthy
+                      and fleet lists every machine,
                       print what to type next, and return with the machines running
-  status              machines, etcd members and leader, fleet machines and units
+  status              machines, etcd members and leader (or the registry's), fleet machines
   down                stop every machine cleanly (each init stops its units); nothing is left running
   kill N              crash machine N: every process of it killed at once (SIGKILL), and the
                       containers publishing on its address
@@ -216,8 +218,12 @@ async function up(values: Record<string, unknown>, dir: string, dirFlag: string)
   }
   const tty = process.stdout.isTTY === true;
   let last = '';
-  const how = registry ? `registry: the etcd at ${registry.join(',')}` : `discovery: ${discovery}`;
-  process.stdout.write(`Booting ${machines} machine${machines === 1 ? '' : 's'} in ${dir} (${how})\n`);
+  // An existing cluster boots again as it was made, whatever the flags say now.
+  const existing = readState(dir);
+  const count = existing ? existing.machines.length : machines;
+  const external = existing ? existing.registry : registry;
+  const how = external ? `registry: the etcd at ${external.join(',')}` : `discovery: ${existing ? existing.discovery.mode : discovery}`;
+  process.stdout.write(`Booting ${count} machine${count === 1 ? '' : 's'} in ${dir} (${how})\n`);
   const result = await clusterUp({
     dir, machines, discovery, docker: values.docker === true, metadata: md.value, registry,
     onStep: (message) => {
@@ -260,11 +266,11 @@ async function status(dir: string): Promise<number> {
   if (s.registry) {
     const r = await probeRegistry(s.registry);
     const health = r.healthy ? 'healthy' : r.members === null ? 'not answering' : 'not healthy';
-    process.stdout.write(`\nregistry: ${r.url} ${health}, ${r.members ?? 0} members, leader ${r.leader ?? 'none'}${r.v2 || r.members === null ? '' : ', no v2 keys API (--enable-v2?)'}\n`);
+    process.stdout.write(`\nregistry: ${r.url} ${health}, ${r.members ?? 0} member${r.members === 1 ? '' : 's'}, leader ${r.leader ?? 'none'}${r.v2 || r.members === null ? '' : ', no v2 keys API (--enable-v2?)'}\n`);
   } else {
     const leader = probes.find((p) => p.etcdRole === 'leader');
     const members = probes.find((p) => p.members !== null)?.members;
-    process.stdout.write(`\netcd: ${members ?? 0} members, leader ${leader ? `${leader.name} (${leader.etcdMemberId})` : 'none'}; discovery ${s.discovery.mode}\n`);
+    process.stdout.write(`\netcd: ${members ?? 0} member${members === 1 ? '' : 's'}, leader ${leader ? `${leader.name} (${leader.etcdMemberId})` : 'none'}; discovery ${s.discovery.mode}\n`);
   }
   if (s.fleet) {
     const fleetMachines = probes.find((p) => p.fleetMachines !== null)?.fleetMachines;

@@ -116,7 +116,7 @@ async function story(t: TestContext, registry: Registry): Promise<void> {
       assert.deepEqual(listenersOn(MACHINES).filter((l) => /:(2379|2380|4001)$/.test(l)), [], 'with an external registry the machines run no etcd');
       const st = await cluster('status');
       assert.equal(st.code, 0, show(st));
-      assert.match(st.out, new RegExp(`^registry: ${registry.external.replace(/[.]/g, '\\.')} healthy, 1 members`, 'm'), st.out);
+      assert.match(st.out, new RegExp(`^registry: ${registry.external.replace(/[.]/g, '\\.')} healthy, 1 member,`, 'm'), st.out);
     }
 
     const env = { ...process.env, FLEETCTL_ENDPOINT: endpoint!, ETCDCTL_ENDPOINTS: etcdctlEndpoints! };
