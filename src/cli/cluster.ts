@@ -34,16 +34,17 @@ A local cluster of CoreOS-style machines on this host: machine n is a
 \`coracle node\` on its own root under DIR with the address 127.0.0.(n+1)
 (etcd on :2379/:2380, the fleet API on :49153), booted from a generated
 cloud-config that starts etcd2 and fleet (fleet only, with --etcd-servers).
-Run as root, each machine also gets its own /tmp (<root>/tmp, \`coracle node --private-tmp\`), as a CoreOS
-machine had; elsewhere the machines share the host's /tmp and up says so.
+Run as root, each machine also gets its own /tmp (<root>/tmp, \`coracle node
+--private-tmp\`), as a CoreOS machine had; elsewhere the machines share the
+host's /tmp and up says so.
 
 Commands:
   up [--machines N] [--discovery static|service|self] [--etcd-servers URL[,URL...]]
      [--docker] [--metadata n=k=v,...]
                       boot the machines (or start the stopped ones of an existing cluster),
                       show progress until etcd (or the --etcd-servers registry) is healthy
-                      and fleet lists every machine,
-                      print what to type next, and return with the machines running
+                      and fleet lists every machine, print what to type next, and return
+                      with the machines running
   status              machines, etcd members and leader (or the registry's), fleet machines
   down                stop every machine cleanly (each init stops its units); nothing is left running
   kill N              crash machine N: every process of it killed at once (SIGKILL), and the

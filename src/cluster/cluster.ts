@@ -27,7 +27,7 @@ import {
 } from './plan.js';
 import { isRunning, listeningTcp, machineProcesses } from './procs.js';
 import { BUSYBOX, DOCKER, buildWebserverImageTar, dockerEngineVersion, run } from './sample-image.js';
-import { WEBSERVER_IMAGE, WEBSERVER_TEMPLATE, helloSampleUnit, webserverPage, webserverSampleUnit } from './samples.js';
+import { WEBSERVER_IMAGE, WEBSERVER_TEMPLATE, dockerSampleBlocker, helloSampleUnit, webserverPage, webserverSampleUnit } from './samples.js';
 
 export interface MachineState extends MachinePlan {
   root: string;
@@ -405,12 +405,14 @@ function spawnHelper(dir: string, name: HelperState['name']): HelperState {
  * engine is missing.
  */
 async function prepareDockerSample(dir: string, step: (m: string) => void): Promise<{ sample: DockerSample; helper: HelperState } | { reason: string }> {
-  if (!BUSYBOX) return { reason: 'the sample image is built from the static busybox, and /bin/busybox is missing (apt-get install busybox-static)' };
-  if (!(await dockerEngineVersion())) {
-    return { reason: `no Docker engine answers \`${DOCKER} info\` (install Docker and start its engine, e.g. systemctl start docker, then run cluster up --docker again)` };
-  }
-  const busy = listeningTcp().filter((l) => (l.address === HELPER_ADDRESS || l.address === '0.0.0.0') && l.port === HELPER_PORTS.samples);
-  if (busy.length > 0) return { reason: `${HELPER_ADDRESS}:${HELPER_PORTS.samples}, where the sample image would be served, is in use (another cluster's sample server?)` };
+  const busy = listeningTcp().some((l) => (l.address === HELPER_ADDRESS || l.address === '0.0.0.0') && l.port === HELPER_PORTS.samples);
+  const blocker = dockerSampleBlocker({
+    busybox: BUSYBOX,
+    docker: DOCKER,
+    engineVersion: BUSYBOX ? await dockerEngineVersion() : null,
+    serverAddressBusy: busy ? `${HELPER_ADDRESS}:${HELPER_PORTS.samples}` : null,
+  });
+  if (blocker !== null) return { reason: blocker };
   const samples = path.join(dir, 'samples');
   const page = webserverPage(randomBytes(8).toString('hex'));
   step(`Building the sample image ${WEBSERVER_IMAGE} from ${BUSYBOX} (page: ${page})`);

@@ -73,12 +73,14 @@ export async function startSampleServer(dir: string, host: string, port: number,
       res.end();
       return;
     }
+    const to = req.socket.remoteAddress;
     const stream = fs.createReadStream(file);
     stream.on('error', () => res.destroy());
-    stream.on('end', () => {
+    // Counted once the whole answer is handed to the socket.
+    res.on('finish', () => {
       counts.served++;
       counts.bytes += size;
-      log.info('served', { file: name, bytes: size, to: req.socket.remoteAddress });
+      log.info('served', { file: name, bytes: size, to });
     });
     stream.pipe(res);
   });

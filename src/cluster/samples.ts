@@ -81,3 +81,24 @@ export function helloSampleUnit(): string {
     '',
   ].join('\n');
 }
+
+export interface DockerSampleNeeds {
+  /** The static busybox the image is made of, or null when missing. */
+  busybox: string | null;
+  /** The docker client that was asked. */
+  docker: string;
+  /** The engine's version when one answers, else null. */
+  engineVersion: string | null;
+  /** What already listens where the image would be served, or null. */
+  serverAddressBusy: string | null;
+}
+
+/** Why the Docker sample cannot be made here (cluster up then keeps the plain-process sample), or null. */
+export function dockerSampleBlocker(n: DockerSampleNeeds): string | null {
+  if (!n.busybox) return 'the sample image is built from the static busybox, and /bin/busybox is missing (apt-get install busybox-static)';
+  if (!n.engineVersion) {
+    return `no Docker engine answers \`${n.docker} info\` (install Docker and start its engine, e.g. systemctl start docker, then run cluster up --docker again)`;
+  }
+  if (n.serverAddressBusy) return `${n.serverAddressBusy}, where the sample image would be served, is in use (another cluster's sample server? coracle cluster down --dir … it first)`;
+  return null;
+}

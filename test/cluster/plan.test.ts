@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { machineCloudConfig, machineListenPorts, parseEtcdServers, parseMetadata, planMachines } from '../../src/cluster/plan.js';
-import { SEED_IMAGE_URL, SEED_WEBSERVER_TEMPLATE, rewriteWebserverSeed, webserverSampleUnit } from '../../src/cluster/samples.js';
+import { SEED_IMAGE_URL, SEED_WEBSERVER_TEMPLATE, dockerSampleBlocker, rewriteWebserverSeed, webserverSampleUnit } from '../../src/cluster/samples.js';
 import { parseUnitFile, syntaxDiagnostics } from '../../src/units/index.js';
 import { readSeed } from '../support/docker.js';
 import { prepareUserData, substitutionsFrom, validateUserData } from '../../src/cloudinit/index.js';
@@ -120,4 +120,12 @@ test('the Docker sample is the seed\'s template with only the image URL and the 
   assert.deepEqual(syntaxDiagnostics(unit), []);
   assert.ok(unit.sections.some((s) => s.name === 'X-Fleet' && s.entries.some((e) => e.key === 'X-Conflicts' && e.value === 'osdn-test-webserver@*.service')));
   assert.throws(() => rewriteWebserverSeed('[Service]\nExecStart=/bin/true\n', url), /no longer downloads/);
+});
+
+test('cluster up --docker says what is missing when it cannot make the Docker sample', () => {
+  const ok = { busybox: '/bin/busybox', docker: '/usr/bin/docker', engineVersion: '26.1.5', serverAddressBusy: null };
+  assert.equal(dockerSampleBlocker(ok), null);
+  assert.match(dockerSampleBlocker({ ...ok, busybox: null })!, /\/bin\/busybox is missing \(apt-get install busybox-static\)/);
+  assert.match(dockerSampleBlocker({ ...ok, engineVersion: null })!, /no Docker engine answers `\/usr\/bin\/docker info`/);
+  assert.match(dockerSampleBlocker({ ...ok, serverAddressBusy: '127.0.0.1:18088' })!, /127\.0\.0\.1:18088, where the sample image would be served, is in use/);
 });

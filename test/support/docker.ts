@@ -1,7 +1,8 @@
 // Real Docker for the end-to-end tests (init, fleet, cluster): the engine,
-// test images built from files (built by src/cluster/sample-image.ts, as `cluster up --docker` builds its sample), the seed's web
-// server image as a `docker save` tar served over local HTTP, and cleanup
-// that only touches what the tests made.
+// test images built from files (by src/cluster/sample-image.ts, the code
+// `cluster up --docker` builds its sample with), the seed's web server image
+// as a `docker save` tar served over local HTTP, and cleanup that only
+// touches what the tests made.
 //
 // Everything here is asynchronous on purpose: a test serves the image tar from
 // its own process (serveFile) while a unit's `curl` downloads it, so a
