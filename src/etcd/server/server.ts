@@ -234,7 +234,7 @@ export class EtcdServer {
     for (let waited = 0; waited < 5000 && !this.stopped; waited += 50) {
       await new Promise((r) => setTimeout(r, 50));
       if (this.stopped) return;
-      if (others.some((id) => this.transport.reachable(id))) return advance(electionTick - 2);
+      if (others.some((id) => this.transport.hasAnswered(id))) return advance(electionTick - 2);
     }
   }
 
@@ -426,6 +426,9 @@ export class EtcdServer {
       this.log.info('following leader', { member: this.memberId, leader: lead, term: this.term });
     }
     this.retryPending();
+    // A member serves clients once published; do it as soon as there is a
+    // leader to take the proposal rather than at the next 500 ms retry.
+    if (lead !== NONE) void this.maybePublish();
   }
 
   // --- applying committed entries ------------------------------------------------
