@@ -419,7 +419,13 @@ async function prepareDockerSample(dir: string, step: (m: string) => void): Prom
   await buildWebserverImageTar(path.join(samples, 'image'), page, { [SAMPLE_LABEL]: dir });
   const helper = spawnHelper(dir, 'sample-server');
   const imageUrl = `${helper.url}/${WEBSERVER_IMAGE}.tar`;
-  await waitFor(`the sample server at ${helper.url}`, () => (nodeLikeRunning(helper) ? getJson(`${helper.url}/health`) : Promise.reject(new ClusterError(`the sample server exited; its output is in ${helper.log}`))), 30_000);
+  try {
+    await waitFor(`the sample server at ${helper.url}`, () => (nodeLikeRunning(helper) ? getJson(`${helper.url}/health`) : Promise.reject(new ClusterError(`the sample server exited; its output is in ${helper.log}`))), 30_000);
+  } catch (e) {
+    // Not in the state file yet, so `down` would not find it: stopped here.
+    if (nodeLikeRunning(helper)) killAll([helper.pid!], 'SIGKILL');
+    throw e;
+  }
   const unit = path.join(samples, WEBSERVER_TEMPLATE);
   fs.writeFileSync(unit, webserverSampleUnit(imageUrl));
   return { sample: { unit, imageUrl, page }, helper };

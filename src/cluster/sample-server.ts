@@ -76,11 +76,18 @@ export async function startSampleServer(dir: string, host: string, port: number,
     const to = req.socket.remoteAddress;
     const stream = fs.createReadStream(file);
     stream.on('error', () => res.destroy());
-    // Counted once the whole answer is handed to the socket.
-    res.on('finish', () => {
-      counts.served++;
-      counts.bytes += size;
-      log.info('served', { file: name, bytes: size, to });
+    // Counted as the last byte is handed over (before pipe writes it, so a
+    // client that saw the whole file sees it counted): a client like curl
+    // closes as soon as it has content-length bytes, before the response's
+    // own 'finish' or the file's 'end'.
+    let sent = 0;
+    stream.on('data', (chunk: Buffer | string) => {
+      sent += chunk.length;
+      counts.bytes += chunk.length;
+      if (sent === size) {
+        counts.served++;
+        log.info('served', { file: name, bytes: size, to });
+      }
     });
     stream.pipe(res);
   });

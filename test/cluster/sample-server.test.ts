@@ -18,7 +18,7 @@ const PORT = 18098;
 
 function get(pathname: string, method = 'GET'): Promise<{ status: number; body: string } | null> {
   return new Promise((resolve) => {
-    const req = http.request({ host: ADDRESS, port: PORT, path: pathname, method, agent: false, timeout: 3000 }, (res) => {
+    const req = http.request({ host: ADDRESS, port: PORT, path: pathname, method, localAddress: ADDRESS, agent: false, timeout: 3000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
