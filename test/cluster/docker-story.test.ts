@@ -182,8 +182,13 @@ async function story(t: TestContext, registry: Registry): Promise<void> {
     assert.equal(await fetchPage(spare, { from: HERE }), null, `nothing serves on the spare machine ${spare}`);
     assert.deepEqual(await containersPublishingOn(r1.address), ['osdn-test-webserver-1']);
     assert.deepEqual(await containersPublishingOn(r2.address), ['osdn-test-webserver-2']);
+    // Each machine downloaded the image itself, from the server cluster up started.
+    const imageUrl = new URL(/its image served from (\S+)/.exec(up.out)![1]!);
+    const metrics = await fetchPage(imageUrl.hostname, { port: Number(imageUrl.port), path: '/metrics', from: HERE });
+    const served = Number(/^coracle_sample_files_served_total (\d+)$/m.exec(metrics?.body ?? '')?.[1]);
+    assert.ok(served >= 2, `the sample server served the image at least twice:\n${metrics?.body}`);
     if (ownTmp) {
-      // Each machine downloaded the image itself, to its own /tmp, not the host's.
+      // ... to its own /tmp, not the host's.
       const roots = fs.readdirSync(path.join(dir, 'machines')).map((m) => path.join(dir, 'machines', m, 'root'));
       assert.equal(roots.filter((r) => fs.existsSync(path.join(r, 'tmp', `${WEBSERVER_IMAGE}.tar`))).length, 2);
       assert.equal(fs.statSync(SEED_DOWNLOAD, { throwIfNoEntry: false })?.mtimeMs ?? null, hostTarBefore, `${SEED_DOWNLOAD} on the host was not written`);
