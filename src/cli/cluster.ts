@@ -50,7 +50,8 @@ Commands:
   kill N              crash machine N: every process of it killed at once (SIGKILL), and the
                       containers publishing on its address
   start N             boot machine N again on its root (same machine ID, same etcd member)
-  destroy             down, then remove the machines' roots and the state file
+  destroy             down, then remove the machines' roots, the samples and the state file,
+                      and the Docker sample's containers and image from the engine
   exec N -- CMD...    run CMD as if on machine N (CORACLE_ROOT, ETCDCTL_ENDPOINTS,
                       FLEETCTL_ENDPOINT and systemctl/journalctl/etcdctl/fleetctl on PATH)
   logs N [-u UNIT] [-f] [-n LINES]
