@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { httpRequest } from '../common/http-request.js';
 import { coracleArgv } from '../node/paths.js';
-import { privateMountsUnavailable } from '../node/private-mounts.js';
+import { PRIVATE_MOUNTS_ENV, privateMountArgv, privateMountsUnavailable } from '../node/private-mounts.js';
 import {
   HELPER_ADDRESS,
   HELPER_PORTS,
@@ -129,14 +129,14 @@ export function nodeRunning(m: Pick<MachineState, 'pid' | 'root'>): boolean {
   }
 }
 
-function spawnDetached(argv: readonly string[], log: string, markRoot: string): number {
+function spawnDetached(argv: readonly string[], log: string, markRoot: string, env: Record<string, string> = {}): number {
   fs.mkdirSync(path.dirname(log), { recursive: true });
   const fd = fs.openSync(log, 'a');
   try {
     const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, CORACLE_NODE_ROOT: markRoot },
+      env: { ...process.env, ...env, CORACLE_NODE_ROOT: markRoot },
     });
     child.unref();
     if (child.pid === undefined) throw new Error(`cannot start ${argv.join(' ')}`);
@@ -149,7 +149,11 @@ function spawnDetached(argv: readonly string[], log: string, markRoot: string): 
 export function startNode(m: MachineState, privateTmp = false): number {
   const argv = [...coracleArgv(), 'node', '--root', m.root, '--config', m.config, '--private-ipv4', m.address, '--public-ipv4', m.address, '--quiet',
     ...(privateTmp ? ['--private-tmp'] : [])];
-  return spawnDetached(argv, m.log, m.root);
+  if (!privateTmp) return spawnDetached(argv, m.log, m.root);
+  // Straight into the machine's mount namespace (unshare and sh exec, so the
+  // PID is the node's): `coracle node --private-tmp` would otherwise start a
+  // Node process only to re-run itself there, at every boot of every machine.
+  return spawnDetached(privateMountArgv(m.root, { etc: false, tmp: true }, argv), m.log, m.root, { [PRIVATE_MOUNTS_ENV]: m.root });
 }
 
 // ---------------------------------------------------------------------------
