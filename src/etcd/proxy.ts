@@ -112,7 +112,12 @@ export async function startProxy(o: ProxyOptions, env: NodeJS.ProcessEnv = proce
       res.end('400 Bad Request');
       return;
     }
-    const up = http.request(new URL(`${target.pathname}${target.search}`, ep.url), { method: req.method, headers, agent }, (upRes) => {
+    // Replace the member URL's path and query only: a path such as
+    // "//evil.example/x" resolved against it would name another host.
+    const upstream = new URL(ep.url);
+    upstream.pathname = target.pathname;
+    upstream.search = target.search;
+    const up = http.request(upstream, { method: req.method, headers, agent }, (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);
       upRes.pipe(res);
       res.on('close', () => upRes.destroy());

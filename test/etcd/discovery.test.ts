@@ -4,6 +4,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { CORACLE, initialCluster, MemberProcess, request, sleep, tempDir } from './members.js';
 
@@ -59,6 +61,26 @@ test('three members bootstrap through a plain keys URL with _config/size set by 
   assert.equal(JSON.parse((await request('GET', `${ms[2]!.clientURL}/v2/keys/via-proxy?quorum=true`)).body).node.value, 'p');
   const saved = JSON.parse(fs.readFileSync(path.join(dir, 'd5', 'proxy', 'cluster'), 'utf8')) as { PeerURLs: string[] };
   assert.deepEqual(saved.PeerURLs.sort(), ['http://127.0.0.15:2380', 'http://127.0.0.16:2380', 'http://127.0.0.17:2380']);
+  // The proxy talks to the cluster only: a target whose path cleans to "//host/…" must not reach that host.
+  let elsewhere = 0;
+  const bait = net.createServer((sock) => {
+    elsewhere++;
+    sock.destroy();
+  });
+  await new Promise<void>((r) => bait.listen(3129, '127.0.0.104', () => r()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const r = http.request({ host: '127.0.0.18', port: 2379, path: '/.//127.0.0.104:3129/v2/keys/via-proxy', method: 'GET' }, (res) => {
+        res.resume();
+        res.on('end', () => resolve());
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    assert.equal(elsewhere, 0, 'the proxy connected to a host named in the path');
+  } finally {
+    bait.close();
+  }
 
   // A read-only proxy serves reads and refuses writes.
   const ro = new MemberProcess({ name: 'ro', addr: '127.0.0.109', dataDir: path.join(dir, 'ro'), initialCluster: initialCluster(['127.0.0.15'], ['d1']), extra: ['--proxy', 'readonly'] });
