@@ -60,6 +60,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+/** Notes of what the outer node did before entering the namespace, for the inner one's journal (JSON array). */
+const BOOT_NOTES_ENV = 'CORACLE_BOOT_NOTES';
+
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 export async function nodeCommand(argv: string[]): Promise<number> {
@@ -93,12 +96,23 @@ export async function nodeCommand(argv: string[]): Promise<number> {
   const config = values.config !== undefined ? path.resolve(values.config) : undefined;
   const mounts: PrivateMounts = { etc: values['private-etc'] === true, tmp: values['private-tmp'] === true };
   if ((mounts.etc || mounts.tmp) && process.env[PRIVATE_MOUNTS_ENV] !== root) {
-    // Enter the namespace first and boot there, in one process: the boot
-    // (first-boot files, Ignition, the journal's notes) then happens once.
-    const inner = ['node', '--root', root, ...(config !== undefined ? ['--config', config] : []),
+    // The config is stored here, where its host path is visible (inside, the
+    // machine's /tmp or /etc may hide it); the node then enters the namespace
+    // and boots there, in one process, so the first boot and Ignition happen once.
+    let notes: string[] = [];
+    if (config !== undefined) {
+      const { storeConfig } = await import('../node/boot.js');
+      try {
+        notes = [storeConfig(root, config)];
+      } catch (e) {
+        process.stderr.write(`coracle node: cannot store --config ${config} in ${root}: ${(e as Error).message}\n`);
+        return 1;
+      }
+    }
+    const inner = ['node', '--root', root,
       ...(['private-ipv4', 'public-ipv4'] as const).flatMap((f) => (values[f] !== undefined ? [`--${f}`, values[f]!] : [])),
       ...(values.quiet === true ? ['--quiet'] : [])];
-    return runWithPrivateMounts(root, mounts, inner);
+    return runWithPrivateMounts(root, mounts, inner, notes);
   }
   // The init's modules load only here: a node that re-runs itself in its
   // mount namespace above should start and hand over quickly.
@@ -115,21 +129,21 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     process.stderr.write(`coracle node: cannot prepare the machine root ${root}: ${(e as Error).message}\n`);
     return 1;
   }
+  // What the node did before it entered its namespace (storing --config).
+  booted.notes.unshift(...notesFrom(process.env[BOOT_NOTES_ENV]));
   booted.notes.push(...(await applyFirstBootIgnition(booted)));
   return runInit(root, booted, values.quiet === true);
 }
 
 /** Re-runs this command in a new mount namespace where <root>/etc is /etc
  *  and/or <root>/tmp is /tmp (src/node/private-mounts.ts); the inner node
- *  boots the root. --config is an absolute path, so privateMountArgv keeps
- *  its directory reachable when it lies under the host's /tmp. unshare and
- *  sh exec, so the child is the inner node itself. */
-function runWithPrivateMounts(root: string, mounts: PrivateMounts, inner: string[]): Promise<number> {
+ *  boots the root. unshare and sh exec, so the child is the inner node itself. */
+function runWithPrivateMounts(root: string, mounts: PrivateMounts, inner: string[], notes: string[]): Promise<number> {
   const [file, ...args] = privateMountArgv(root, mounts, [process.execPath, process.argv[1]!, ...inner]);
   const flags = [mounts.etc ? '--private-etc' : '', mounts.tmp ? '--private-tmp' : ''].filter(Boolean).join(' ');
   const child = spawn(file!, args, {
     stdio: 'inherit',
-    env: { ...process.env, [PRIVATE_MOUNTS_ENV]: root },
+    env: { ...process.env, [PRIVATE_MOUNTS_ENV]: root, [BOOT_NOTES_ENV]: JSON.stringify(notes) },
   });
   return new Promise((resolve) => {
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
@@ -184,4 +198,14 @@ async function runInit(root: string, booted: Booted, quiet: boolean): Promise<nu
     process.once('SIGINT', stop);
     void node.boot();
   });
+}
+
+function notesFrom(json: string | undefined): string[] {
+  if (json === undefined) return [];
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    return [];
+  }
 }

@@ -83,6 +83,28 @@ function environmentValue(text: string | undefined, key: string): string | undef
   return m ? m[1]!.trim() : undefined;
 }
 
+/**
+ * Puts a config given with --config where a CoreOS machine had it: an
+ * Ignition config on the OEM partition (coreos.config.url=oem:///config.ign),
+ * anything else as coreos-install's user_data. Returns what the journal
+ * should say. Done before a node enters its own mount namespace, where the
+ * file's host path may be hidden.
+ */
+export function storeConfig(root: string, config: string): string {
+  const bytes = fs.readFileSync(config);
+  const kind = detectUserData(bytes).kind;
+  if (kind === 'ignition') {
+    const target = path.join(root, IGNITION_CONFIG);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, bytes);
+    return `Ignition config ${config} copied to /${IGNITION_CONFIG}`;
+  }
+  const target = path.join(root, USER_DATA_PATHS[1]);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, bytes, { mode: 0o600 });
+  return `User-data ${config} (${kind}) copied to ${USER_DATA_PATHS[1]}`;
+}
+
 /** Prepares the root for the init. The caller has made sure no init runs on it. */
 export function bootMachine(o: BootOptions): Booted {
   const root = path.resolve(o.root);
@@ -110,22 +132,7 @@ export function bootMachine(o: BootOptions): Booted {
   ]);
   writeIfChanged(envFile, mergeEnvironment(oldEnv ?? '', pending));
 
-  if (o.config !== undefined) {
-    const bytes = fs.readFileSync(o.config);
-    const kind = detectUserData(bytes).kind;
-    if (kind === 'ignition') {
-      // coreos.config.url=oem:///config.ign: kept where the OEM partition had it.
-      const target = path.join(root, 'usr/share/oem/config.ign');
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, bytes);
-      notes.push(`Ignition config ${o.config} copied to /usr/share/oem/config.ign`);
-    } else {
-      const target = path.join(root, USER_DATA_PATHS[1]);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, bytes, { mode: 0o600 });
-      notes.push(`User-data ${o.config} (${kind}) copied to ${USER_DATA_PATHS[1]}`);
-    }
-  }
+  if (o.config !== undefined) notes.push(storeConfig(root, o.config));
 
   const lib = path.join(root, 'lib/systemd/system');
   fs.mkdirSync(lib, { recursive: true });

@@ -53,9 +53,12 @@ export function privateMountScript(m: PrivateMounts): string {
   if (m.tmp) lines.push('mkdir -p "$root/tmp" && chmod 1777 "$root/tmp"');
   lines.push(
     'while [ "$1" != -- ]; do',
-    // The mount point of a kept host directory is an empty directory in the
-    // machine's tmp/ on the host; only this namespace sees it filled.
-    '  mkdir -p "$root/tmp/${1#/tmp/}" && mount --bind "$1" "$root/tmp/${1#/tmp/}"; shift',
+    // The mount point of a kept host directory (or of a file directly under
+    // /tmp) is an empty directory (or file) in the machine's tmp/ on the
+    // host; only this namespace sees it filled.
+    '  t="$root/tmp/${1#/tmp/}"',
+    '  if [ -d "$1" ]; then mkdir -p "$t"; else mkdir -p "$root/tmp" && touch "$t"; fi',
+    '  mount --bind "$1" "$t"; shift',
     'done',
     'shift',
   );

@@ -209,6 +209,23 @@ test('an Ignition config on a machine with its own /etc: applied on the first bo
   }
 });
 
+test('a machine with its own /tmp boots a --config that lies directly in the host\'s /tmp (stored before the namespace hides it)', { skip: !canNamespace && 'needs root and unshare for a private /tmp' }, async () => {
+  const dir = tempDir();
+  const root = path.join(dir, 'root');
+  const config = path.join('/tmp', `coracle-config-${path.basename(dir)}.yml`);
+  fs.writeFileSync(config, '#cloud-config\nhostname: from-host-tmp\n');
+  const m = await bootNode({ root, address: '127.0.0.219', config, privateTmp: true });
+  try {
+    await waitFor('the user-data applied', () => fs.existsSync(path.join(root, 'etc/hostname')) && fs.readFileSync(path.join(root, 'etc/hostname'), 'utf8') === 'from-host-tmp\n');
+    const lines = await journal(root);
+    assert.ok(lines.some((l) => l.includes(`User-data ${config} (cloud-config) copied to /var/lib/coreos-install/user_data`)), lines.join('\n'));
+    assert.equal(lines.filter((l) => /Booting for the first time/.test(l)).length, 1);
+  } finally {
+    await stopNode(m);
+    fs.rmSync(config, { force: true });
+  }
+});
+
 test('seed webserver-unit-cloud-config.yml: the unit is written and enabled for the next boot', async () => {
   const dir = tempDir();
   const root = path.join(dir, 'root');

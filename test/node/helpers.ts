@@ -69,6 +69,7 @@ export interface BootArgs {
   address: string;
   config?: string;
   privateEtc?: boolean;
+  privateTmp?: boolean;
 }
 
 /** Starts `coracle node` on a root; resolves once its control socket answers. */
@@ -76,6 +77,7 @@ export async function bootNode(a: BootArgs): Promise<Machine> {
   const args = [CORACLE, 'node', '--root', a.root, '--private-ipv4', a.address, '--quiet'];
   if (a.config) args.push('--config', a.config);
   if (a.privateEtc) args.push('--private-etc');
+  if (a.privateTmp) args.push('--private-tmp');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CORACLE_NODE_ROOT: a.root } });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));

@@ -32,12 +32,17 @@ test('a command run in the machine namespace writes the root\'s tmp/ and reads t
       `echo machine-etc > /etc/${name}`,
       // The probe itself lives under the host's /tmp: still reachable.
       `cat ${script} > /dev/null && echo probe-reachable`,
+      'cat "$1"',
       '',
     ].join('\n'));
-    const argv = privateMountArgv(root, { etc: true, tmp: true }, ['/bin/sh', script]);
+    // A file directly under the host's /tmp, named on the command line, stays reachable too.
+    const loose = path.join('/tmp', `${name}.txt`);
+    fs.writeFileSync(loose, 'loose-file\n');
+    const argv = privateMountArgv(root, { etc: true, tmp: true }, ['/bin/sh', script, loose]);
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /probe-reachable/);
+    assert.match(r.stdout, /loose-file/);
     assert.equal(fs.readFileSync(path.join(root, 'tmp', name), 'utf8'), 'written-inside\n');
     assert.equal(fs.readFileSync(path.join(root, 'etc', name), 'utf8'), 'machine-etc\n');
     assert.equal(fs.existsSync(path.join('/tmp', name)), false, 'the host /tmp must not see the machine\'s file');
@@ -46,6 +51,7 @@ test('a command run in the machine namespace writes the root\'s tmp/ and reads t
     assert.doesNotMatch(fs.readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
   } finally {
     fs.rmSync(path.join('/tmp', name), { force: true });
+    fs.rmSync(path.join('/tmp', `${name}.txt`), { force: true });
     fs.rmSync(path.join('/etc', name), { force: true });
     fs.rmSync(dir, { recursive: true, force: true });
   }
