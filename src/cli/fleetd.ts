@@ -28,8 +28,8 @@ the file):
   --public_ip IP                 advertised address (default: first non-loopback IPv4)
   --agent_ttl DURATION           machine presence TTL (default 30s)
   --engine_reconcile_interval S  default 2.0 (engine lease TTL = 5×)
-  --disable_engine BOOL          never lead
-  --disable_watches BOOL         poll-style watches (one request per event)
+  --disable_engine[=BOOL]        never lead (alone: true)
+  --disable_watches[=BOOL]       poll-style watches (one request per event)
   --token_limit N                API page size (default 100)
   --units_directory DIR          inside the root (default /run/fleet/units/)
   --verbosity N                  >0 logs debug lines

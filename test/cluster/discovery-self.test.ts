@@ -53,7 +53,7 @@ test('cluster up --discovery self: 3 machines join through a hand-made discovery
       assert.equal(members.status, 0, members.stderr);
       assert.equal(members.stdout.trim().split('\n').length, 3, members.stdout);
       assert.equal(coracle(dir, 'exec', '1', '--', 'etcdctl', 'set', '/via', 'self-discovery').status, 0);
-      assert.equal(coracle(dir, 'exec', '3', '--', 'etcdctl', 'get', '/via').stdout.trim(), 'self-discovery');
+      assert.equal(coracle(dir, 'exec', '3', '--', 'etcdctl', 'get', '--quorum', '/via').stdout.trim(), 'self-discovery');
 
       const down = coracle(dir, 'down');
       assert.equal(down.status, 0, down.stderr);

@@ -43,7 +43,13 @@ test('cluster up as an unprivileged user: 3 machines on a shared /tmp, fleet lis
       assert.deepEqual(list.stdout.trim().split('\n').sort(), ['127.0.0.2', '127.0.0.3', '127.0.0.4']);
       // Every process of the cluster runs as nobody.
       for (const p of processesMentioning(dir)) {
-        const uid = /^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${p.pid}/status`, 'utf8'))?.[1];
+        let status: string;
+        try {
+          status = fs.readFileSync(`/proc/${p.pid}/status`, 'utf8');
+        } catch {
+          continue; // exited since it was listed
+        }
+        const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
         assert.equal(uid, String(NOBODY), `${p.cmdline} runs as uid ${uid}`);
       }
       const down = cluster('down');

@@ -94,6 +94,16 @@ test('paging: the first page reads the registry; later pages reuse that read whi
   cache.drop();
   registry = ['z'];
   assert.deepEqual(await cache.listing(3, read), ['z'], 'after a write nothing is reused');
+
+  // A read that was under way when a write dropped the listing is not kept.
+  let release: () => void = () => undefined;
+  const slow = (): Promise<string[]> => new Promise((r) => (release = () => r(['stale'])));
+  const pending = cache.listing(1, slow);
+  cache.drop();
+  release();
+  assert.deepEqual(await pending, ['stale'], 'its own caller still gets what it read');
+  registry = ['fresh'];
+  assert.deepEqual(await cache.listing(2, read), ['fresh']);
 });
 
 test('decoding bodies as Go does: case-insensitive fields, null leaves fields alone, first type error', () => {

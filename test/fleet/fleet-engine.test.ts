@@ -23,7 +23,9 @@ test("under fleet's own engine a coracle agent runs the units targeted at it and
     members = await startCluster(['127.0.0.161'], dir);
     const etcd = members.map((m) => m.clientURL);
     fc = new FleetClient(etcd, '127.0.0.161');
-    // fleet's engine holds the lease (its machine publishes no coracle agent endpoint)
+    // fleet's engine holds the lease; its fleetd's agent has registered the
+    // machine, and publishes no coracle agent endpoint
+    await fc.reg.heartbeatMachine({ ID: FLEET_ENGINE_MACHINE, PublicIP: '10.0.0.9', Metadata: {}, Capabilities: null, Version: '1.0.0' }, 600);
     assert.ok(await fc.reg.acquireLease(FLEET_ENGINE_MACHINE, 1, 600));
     machine = new FleetMachine({ ip: '127.0.0.162', etcd, ttl: '5s', extra: ['--disable_engine'] });
     await machine.start();

@@ -137,12 +137,13 @@ export class PeerTransport {
 
   removePeer(id: string): void {
     const p = this.peers.get(id);
-    if (p) this.cancelRetry(p);
-    if (p) this.closeStream(p);
+    if (p) {
+      this.cancelRetry(p);
+      this.closeStream(p);
+    }
     this.peers.delete(id);
   }
 
-  /** Whether the peer's stream is up (for stats and health). */
   /** Whether `id` has answered since this member started, and its stream is not known broken. */
   hasAnswered(id: string): boolean {
     const p = this.peers.get(id);
@@ -283,6 +284,7 @@ export class PeerTransport {
     p.downUntil = Date.now() + p.backoffMs;
     // Reopen when the backoff ends rather than at the next probe: peers of a
     // cluster starting together come up within a few hundred ms of each other.
+    this.cancelRetry(p);
     this.retryAfter(p, p.backoffMs);
     p.backoffMs = Math.min(p.backoffMs * 2, 2000);
     if (!this.stopped) this.hooks.reportUnreachable(p.id);
@@ -292,6 +294,8 @@ export class PeerTransport {
     if (this.stopped || p.retry) return;
     p.retry = setTimeout(() => {
       p.retry = undefined;
+      // The backoff has run out (a timer may fire a millisecond early by Date.now()).
+      p.downUntil = 0;
       if (!this.stopped && !p.stream && this.peers.get(p.id) === p) this.write(p, []);
     }, ms);
     p.retry.unref();

@@ -98,8 +98,7 @@ export class Agent {
   private globals = new Map<string, IndexEntry>();
   /** Set while fleet's own engine holds the lease: this machine's units as read from job/ (fleet-engine-schedule.ts). */
   private fromJobs: ScheduleFromJobs | undefined;
-  /** The lease holder last checked, whether it runs a coracle engine, and how many passes ago. */
-  private engineSeen: { machineID: string; coracle: boolean } | undefined;
+  /** Passes since the lease holder was last checked. */
   private passesSinceEngineCheck = Number.POSITIVE_INFINITY;
   private readonly local = new Map<string, Local>();
   /** Per-unit operation chains: one unit's tasks never overlap. */
@@ -297,21 +296,30 @@ export class Agent {
    * job/ is read on every pass, as fleet's agent did. The lease is checked
    * every sixth pass (about 30 s), every pass while fleet's engine leads.
    */
+  private async isCoracleEngine(machineID: string): Promise<boolean> {
+    if ((await this.reg.agentEndpoint(machineID)) !== undefined) return true;
+    return (await this.reg.machine(machineID)) === undefined;
+  }
+
   private async followEngineKind(): Promise<void> {
     if (this.fromJobs === undefined && ++this.passesSinceEngineCheck < 6) return;
     this.passesSinceEngineCheck = 0;
     const lease = await this.reg.getLease();
-    if (lease === undefined) return; // no engine now: keep what we follow
-    if (this.engineSeen?.machineID !== lease.machineID) {
-      // every coracle fleetd publishes its agent's endpoint; fleet's does not
-      this.engineSeen = { machineID: lease.machineID, coracle: (await this.reg.agentEndpoint(lease.machineID)) !== undefined };
-    }
-    if (this.engineSeen.coracle) {
-      if (this.fromJobs !== undefined) this.log.info('a coracle engine leads again: following the schedule index', { engine: lease.machineID });
+    // Asked at every check, not remembered per machine: a machine keeps its
+    // ID when it moves between fleet and coracle. fleet's engine runs in a
+    // fleetd whose agent registers the machine but publishes no coracle
+    // agent endpoint; an engine that is not a registered machine at all (an
+    // engine-only process) is taken to be coracle's.
+    const coracle = lease === undefined ? undefined : await this.isCoracleEngine(lease.machineID);
+    if (coracle === true) {
+      if (this.fromJobs !== undefined) this.log.info('a coracle engine leads again: following the schedule index', { engine: lease!.machineID });
       this.fromJobs = undefined;
       return;
     }
-    if (this.fromJobs === undefined) this.log.info("fleet's own engine leads (no schedule index): reading this machine's units from job/ on every pass", { engine: lease.machineID });
+    // No engine at all: keep following what we follow; under fleet's, its
+    // target states still change (fleetctl stop/start), so job/ is read anyway.
+    if (coracle === undefined && this.fromJobs === undefined) return;
+    if (this.fromJobs === undefined) this.log.info("fleet's own engine leads (no schedule index): reading this machine's units from job/ on every pass", { engine: lease!.machineID });
     this.fromJobs = scheduleFromJobs(await this.reg.jobs(), this.id);
   }
 

@@ -39,6 +39,8 @@ export function pageOf<T>(all: readonly T[], tok: PageToken): { items: T[]; next
  */
 export class ListingCache<T> {
   private last: { at: number; all: readonly T[] } | undefined;
+  /** Bumped by drop(): a read that started before a write is not kept. */
+  private generation = 0;
 
   constructor(
     private readonly maxAgeMs: number,
@@ -49,12 +51,15 @@ export class ListingCache<T> {
     const last = this.last;
     if (page > 1 && last !== undefined && this.now() - last.at <= this.maxAgeMs) return last.all;
     const at = this.now();
+    const generation = this.generation;
     const all = await read();
-    this.last = { at, all };
+    // Reads that finish out of order: keep the one that started last.
+    if (generation === this.generation && (this.last === undefined || this.last.at <= at)) this.last = { at, all };
     return all;
   }
 
   drop(): void {
     this.last = undefined;
+    this.generation++;
   }
 }
