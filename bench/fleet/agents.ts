@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EtcdClient } from '../../src/client/index.js';
-import { Agent } from '../../src/fleet/agent/agent.js';
+import { Agent, newAgentPacer } from '../../src/fleet/agent/agent.js';
 import { Registry, FLEET_VERSION } from '../../src/fleet/registry/index.js';
-import { silentLogger } from '../../src/common/log.js';
+import { jsonLogger } from '../../src/common/log.js';
 import { FakeInit } from './fake-init.js';
 
 const { values: a } = parseArgs({
@@ -21,6 +21,10 @@ const client = new EtcdClient({ endpoints: a.etcd!.split(','), localAddress: a.l
 const registry = new Registry(client, { requestTimeoutMs: 10_000 });
 // under the runner's temp dir when given, so a killed run leaves nothing behind
 const dir = a.dir !== undefined ? (fs.mkdirSync(a.dir, { recursive: true }), a.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-agents-'));
+// one write window for the whole process, as the agents share one client
+const pacer = newAgentPacer();
+// warnings and errors on stderr (the runner sends them to a log file)
+const log = jsonLogger({ level: 'warn', base: { proc: `agents-${first}` } });
 const agents: Agent[] = [];
 for (let i = 0; i < count; i++) {
   const n = first + i;
@@ -32,8 +36,9 @@ for (let i = 0; i < count; i++) {
       machine: { ID: id, PublicIP: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, Metadata: {}, Capabilities: { DISABLE_ENGINE: true, GRPC: false }, Version: FLEET_VERSION },
       ttlSeconds: Number(a.ttl),
       unitsDir: path.join(dir, id),
-      log: silentLogger,
+      log,
       streamWatch: a.stream === true,
+      pacer,
     }),
   );
 }

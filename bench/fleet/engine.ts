@@ -1,17 +1,17 @@
 // Child process of the fleet benchmark: one engine (fleet's real Engine
 // class) that takes the lease and places units. Prints its metrics as JSON
 // every 250 ms and its CPU use on SIGTERM.
-//   node dist/bench/fleet/engine.js --etcd URL,URL --local 127.0.0.174 [--stream]
+//   node dist/bench/fleet/engine.js --etcd URL,URL --local 127.0.0.174 [--verbosity N]
 import { parseArgs } from 'node:util';
 import { EtcdClient } from '../../src/client/index.js';
 import { Engine } from '../../src/fleet/engine/engine.js';
 import { Registry } from '../../src/fleet/registry/index.js';
 import { jsonLogger } from '../../src/common/log.js';
 
-const { values: a } = parseArgs({ options: { etcd: { type: 'string' }, local: { type: 'string' }, stream: { type: 'boolean', default: false }, interval: { type: 'string', default: '2000' } } });
+const { values: a } = parseArgs({ options: { etcd: { type: 'string' }, local: { type: 'string' }, verbosity: { type: 'string', default: '0' }, interval: { type: 'string', default: '2000' } } });
 const client = new EtcdClient({ endpoints: a.etcd!.split(','), localAddress: a.local!, headerTimeoutPerRequest: 5000 });
 const registry = new Registry(client, { requestTimeoutMs: 10_000 });
-const engine = new Engine({ registry, machineID: 'bench-engine', reconcileIntervalMs: Number(a.interval), log: jsonLogger({ level: process.env.FLEET_BENCH_LOG === 'debug' ? 'debug' : 'warn', base: { proc: 'engine' } }), streamWatch: a.stream === true });
+const engine = new Engine({ registry, machineID: 'bench-engine', reconcileIntervalMs: Number(a.interval), log: jsonLogger({ level: Number(a.verbosity) > 0 ? 'debug' : 'warn', base: { proc: 'engine' } }), verbosity: Number(a.verbosity) });
 engine.start();
 const timer = setInterval(() => {
   process.stdout.write(JSON.stringify({ t: Date.now(), ...engine.metrics }) + '\n');

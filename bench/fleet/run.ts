@@ -2,7 +2,10 @@
 // Agent with an in-memory init) and one engine (in its own process) against a
 // 3-member `coracle etcd`, then U units submitted at once.
 //
-//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--stream-watches] [--timeout 600]
+//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--stream-watches] [--timeout 600] [--keep-logs DIR]
+//
+// --keep-logs DIR keeps the etcd members', the engine's and the agents'
+// logs (warnings and errors of fleet, everything of etcd) in DIR.
 //
 // Reports: submit time, time from the first submit until every unit is
 // launched (job-state = target, what fleetctl shows as launched) and its
@@ -31,6 +34,7 @@ const { values: a } = parseArgs({
     procs: { type: 'string', default: '2' },
     'stream-watches': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '600' },
+    'keep-logs': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -48,6 +52,9 @@ const endpoints = ETCD_IPS.map((ip) => `http://${ip}:2379`);
 
 const children: ChildProcess[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-'));
+const logs = path.join(tmp, 'logs');
+fs.mkdirSync(logs);
+const logFile = (name: string): number => fs.openSync(path.join(logs, name), 'a');
 
 function lines(child: ChildProcess, onLine: (l: string) => void): void {
   let buf = '';
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
       '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`,
       '--listen-peer-urls', `http://${ip}:2380`, '--initial-advertise-peer-urls', `http://${ip}:2380`,
       '--initial-cluster', ic, '--initial-cluster-state', 'new',
-    ], { stdio: ['ignore', 'ignore', 'ignore'] });
+    ], { stdio: ['ignore', logFile(`etcd-b${i + 1}.log`), logFile(`etcd-b${i + 1}.log`)] });
     children.push(c);
     return c;
   });
@@ -123,7 +130,7 @@ async function main(): Promise<void> {
     const c = spawn(process.execPath, [
       path.join(HERE, 'agents.js'), '--count', String(count), '--first', String(p * per + 1), '--etcd', endpoints.join(','),
       '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`), ...(stream ? ['--stream'] : []),
-    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    ], { stdio: ['ignore', 'pipe', logFile(`agents-${p}.log`)] });
     lines(c, (l) => {
       const o = JSON.parse(l) as Record<string, number>;
       if (o.ready !== undefined) ready += o.ready;
@@ -156,13 +163,14 @@ async function main(): Promise<void> {
 
   // 5. the engine starts only now, so its placement rate is measured on its own
   //    (with units arriving one by one it could only follow the submit rate)
-  const engine = spawn(process.execPath, [path.join(HERE, 'engine.js'), '--etcd', endpoints.join(','), '--local', '127.0.0.176', ...(stream ? ['--stream'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const engine = spawn(process.execPath, [path.join(HERE, 'engine.js'), '--etcd', endpoints.join(','), '--local', '127.0.0.176'], { stdio: ['ignore', 'pipe', logFile('engine.log')] });
   children.push(engine);
   let leader = false;
   let firstPlacement = 0;
   let lastPlacement = 0;
   let placed = 0;
   let engineFinal: Record<string, number> | undefined;
+  let engineNow: Record<string, number | boolean> = {};
   lines(engine, (l) => {
     const o = JSON.parse(l) as Record<string, number | boolean>;
     if (o.final === true) {
@@ -170,6 +178,7 @@ async function main(): Promise<void> {
       return;
     }
     leader = o.leader === true;
+    engineNow = o;
     const s = Number(o.scheduled);
     if (s > placed) {
       if (placed === 0) firstPlacement = Number(o.t);
@@ -187,7 +196,12 @@ async function main(): Promise<void> {
     const jobs = await reg.jobs();
     const launched = jobs.filter((j) => j.target !== undefined && j.heartbeat === j.target).length;
     if (Date.now() - lastReport > 5000) {
-      process.stderr.write(`  ${((Date.now() - tEngine) / 1000).toFixed(0)} s after engine start: placed ${placed}, launched ${launched}/${units}\n`);
+      const live = (await reg.machines().catch(() => [])).length;
+      const e = engineNow;
+      process.stderr.write(
+        `  ${((Date.now() - tEngine) / 1000).toFixed(0)} s after engine start: placed ${placed}, launched ${launched}/${units}, machines alive ${live}/${machines}` +
+          ` (engine: window ${e.writeWindow}, cuts ${e.writeWindowCuts}, failed writes ${e.failedWrites}, retrying ${e.retrying}, resyncs ${e.resyncs}, leader changes ${e.leaderChanges})\n`,
+      );
       lastReport = Date.now();
     }
     if (launched >= units) {
@@ -199,7 +213,7 @@ async function main(): Promise<void> {
       }
     }
     if (Date.now() > deadline) throw new Error(`timed out: ${launched}/${units} launched`);
-    await sleep(1000);
+    await sleep(2000); // a read of every job is itself load on etcd
   }
   const cpu1 = { etcd: members.map((m) => cpuSecondsOf(m.pid!)), engine: cpuSecondsOf(engine.pid!), agents: agentProcs.map((c) => cpuSecondsOf(c.pid!)) };
 
@@ -247,6 +261,11 @@ try {
   await sleep(1000);
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+  if (a['keep-logs'] !== undefined) {
+    fs.mkdirSync(a['keep-logs'], { recursive: true });
+    for (const f of fs.readdirSync(logs)) fs.copyFileSync(path.join(logs, f), path.join(a['keep-logs'], f));
+    process.stderr.write(`logs kept in ${a['keep-logs']}\n`);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
 }

@@ -8,6 +8,12 @@
 //
 // Per unit, in fleet's order: unload, load, stop, start. Loading writes the
 // re-serialized file into <root>/run/fleet/units/ and links it into the init.
+//
+// Unit writes (states, job-state heartbeats) go through an adaptive window
+// (../engine/window.ts), shared by the agents of one process when given,
+// so a burst of placements does not flood etcd; the machine heartbeat does
+// not wait in that window, so the machine never expires because its own
+// units keep etcd busy.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +28,7 @@ import {
 import type { Node } from '../../client/types.js';
 import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
 import { conflictWith, hasMetadata } from '../scheduler/placement.js';
+import { Pacer, WriteWindow } from '../engine/window.js';
 import type { InitDriver, RuntimeState } from './init-driver.js';
 
 export interface AgentOptions {
@@ -38,6 +45,13 @@ export interface AgentOptions {
   streamWatch?: boolean;
   /** URL of this agent's status/journal endpoint, published in the registry. */
   endpointURL?: string;
+  /** The window unit writes go through (share one between agents of one process); default: the agent's own. */
+  pacer?: Pacer;
+}
+
+/** A window for agents' unit writes: an etcd answer ("key not found") is not congestion. */
+export function newAgentPacer(): Pacer {
+  return new Pacer(new WriteWindow({ initial: 16, max: 128 }), (e) => !(e instanceof EtcdError && e.errorCode < 300));
 }
 
 interface Local {
@@ -53,6 +67,8 @@ interface Local {
   unloading?: boolean;
   /** The publish in flight, awaited before the state is removed. */
   publishing?: Promise<void>;
+  /** The job-state heartbeat of a launched unit failed: written again on the next pass. */
+  heartbeatOwed?: boolean;
 }
 
 interface Desired {
@@ -103,12 +119,14 @@ export class Agent {
   private dynamicMetadata: Record<string, string> | null = null;
   private tasks: Promise<void>[] = [];
   private started = false;
+  private readonly pacer: Pacer;
   readonly metrics: AgentMetrics = { loads: 0, unloads: 0, starts: 0, stops: 0, statePublishes: 0, events: 0, errors: 0, units: 0 };
 
   constructor(private readonly opts: AgentOptions) {
     this.reg = opts.registry;
     this.log = opts.log;
     this.id = opts.machine.ID;
+    this.pacer = opts.pacer ?? newAgentPacer();
   }
 
   get machineID(): string {
@@ -332,16 +350,28 @@ export class Agent {
       await this.unload(cur, 'unit loaded but hash differs to expected');
       cur = undefined;
     }
-    if (cur === undefined) cur = await this.load(want);
+    // a unit started right away publishes once, after the start
+    if (cur === undefined) cur = await this.load(want, want.targetState !== 'launched');
     if (cur.file === undefined) {
       cur.file = want.file;
       cur.req = want.req;
     }
     if (want.targetState === 'launched' && !cur.launched) await this.startUnit(cur);
     else if (want.targetState === 'loaded' && cur.launched) await this.stopUnit(cur, 'unit currently launched but desired state is loaded');
+    else {
+      // what a busy etcd refused earlier is written again here, not only at the next republish (ttl*4/5)
+      if (cur.launched && cur.heartbeatOwed === true) await this.heartbeatUnit(cur);
+      if (cur.published === undefined) await this.publish(cur);
+    }
   }
 
-  private async load(want: Desired): Promise<Local> {
+  private async heartbeatUnit(l: Local): Promise<void> {
+    l.heartbeatOwed = true;
+    await this.paced(() => this.reg.unitHeartbeat(l.name, this.id, this.ttl));
+    l.heartbeatOwed = false;
+  }
+
+  private async load(want: Desired, publish: boolean): Promise<Local> {
     this.log.info('loading unit', { unit: want.name, reason: 'unit scheduled here but not loaded' });
     const file = path.join(this.opts.unitsDir, want.name);
     fs.writeFileSync(file, want.file.text);
@@ -353,7 +383,7 @@ export class Agent {
     this.local.set(want.name, l);
     this.metrics.loads++;
     this.metrics.units = this.local.size;
-    await this.publish(l);
+    if (publish) await this.publish(l);
     return l;
   }
 
@@ -368,7 +398,7 @@ export class Agent {
       this.log.warn('start failed', { unit: l.name, err: (e as Error).message });
       l.state = (await this.opts.init.states([l.name]).catch(() => new Map<string, RuntimeState>())).get(l.name) ?? l.state;
     }
-    await Promise.all([this.publish(l), this.reg.unitHeartbeat(l.name, this.id, this.ttl)]);
+    await Promise.all([this.publish(l), this.heartbeatUnit(l)]);
   }
 
   private async stopUnit(l: Local, reason: string): Promise<void> {
@@ -377,7 +407,7 @@ export class Agent {
     this.metrics.stops++;
     const s = await this.opts.init.stop(l.name);
     if (s !== undefined) l.state = s;
-    await this.reg.clearUnitHeartbeat(l.name, this.id);
+    await this.paced(() => this.reg.clearUnitHeartbeat(l.name, this.id));
     await this.publish(l);
   }
 
@@ -393,7 +423,7 @@ export class Agent {
     this.metrics.unloads++;
     this.metrics.units = this.local.size;
     await l.publishing; // a late publish must not resurrect the state we remove next
-    await Promise.all([this.reg.removeUnitState(l.name, this.id), this.reg.clearUnitHeartbeat(l.name, this.id)]).catch((e: unknown) =>
+    await Promise.all([this.paced(() => this.reg.removeUnitState(l.name, this.id)), this.paced(() => this.reg.clearUnitHeartbeat(l.name, this.id))]).catch((e: unknown) =>
       this.log.warn('could not clear unit state', { unit: l.name, err: (e as Error).message }),
     );
   }
@@ -406,15 +436,28 @@ export class Agent {
     return run;
   }
 
+  /** Runs one unit write through the window. */
+  private paced<T>(op: () => Promise<T>): Promise<T> {
+    return this.pacer.run(op);
+  }
+
   private async publishNow(l: Local, force: boolean): Promise<void> {
-    if (l.state === undefined || l.unloading === true) return;
-    const record = { name: l.name, machineID: this.id, hash: l.hash, ...l.state };
-    const key = JSON.stringify(record);
-    if (!force && key === l.published) return;
-    l.published = key;
-    this.metrics.statePublishes++;
-    await this.reg.saveUnitState(record, this.ttl).catch((e: unknown) => {
-      l.published = undefined;
+    // the record is taken when the window lets the write go, so a state that
+    // changed while it waited is published once, as it is then
+    await this.paced(async () => {
+      if (l.state === undefined || l.unloading === true) return;
+      const record = { name: l.name, machineID: this.id, hash: l.hash, ...l.state };
+      const key = JSON.stringify(record);
+      if (!force && key === l.published) return;
+      l.published = key;
+      this.metrics.statePublishes++;
+      try {
+        await this.reg.saveUnitState(record, this.ttl);
+      } catch (e) {
+        l.published = undefined;
+        throw e;
+      }
+    }).catch((e: unknown) => {
       this.log.warn('state publish failed', { unit: l.name, err: (e as Error).message });
     });
   }
@@ -429,7 +472,7 @@ export class Agent {
         const s = states.get(l.name);
         if (s !== undefined) l.state = s;
         await this.publish(l, true);
-        if (l.launched) await this.reg.unitHeartbeat(l.name, this.id, this.ttl).catch(() => undefined);
+        if (l.launched) await this.heartbeatUnit(l).catch(() => undefined);
       }),
     );
   }
