@@ -1,7 +1,7 @@
 // Child process of the fleet benchmark: N lightweight agents (fleet's real
 // Agent class, a fake in-memory init) sharing one etcd client. Prints its CPU
 // use as JSON on SIGTERM, after stopping the agents without unloading units.
-//   node dist/bench/fleet/agents.js --count N --first K --etcd URL,URL --local 127.0.0.174 --ttl 30 [--stream] [--dir DIR]
+//   node dist/bench/fleet/agents.js --count N --first K --etcd URL,URL --local 127.0.0.174 --ttl 30 [--dir DIR]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { jsonLogger } from '../../src/common/log.js';
 import { FakeInit } from './fake-init.js';
 
 const { values: a } = parseArgs({
-  options: { count: { type: 'string' }, first: { type: 'string' }, etcd: { type: 'string' }, local: { type: 'string' }, ttl: { type: 'string', default: '30' }, stream: { type: 'boolean', default: false }, dir: { type: 'string' } },
+  options: { count: { type: 'string' }, first: { type: 'string' }, etcd: { type: 'string' }, local: { type: 'string' }, ttl: { type: 'string', default: '30' }, dir: { type: 'string' } },
 });
 const count = Number(a.count);
 const first = Number(a.first);
@@ -37,7 +37,6 @@ for (let i = 0; i < count; i++) {
       ttlSeconds: Number(a.ttl),
       unitsDir: path.join(dir, id),
       log,
-      streamWatch: a.stream === true,
       pacer,
     }),
   );

@@ -2,7 +2,7 @@
 // Agent with an in-memory init) and one engine (in its own process) against a
 // 3-member `coracle etcd`, then U units submitted at once.
 //
-//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--stream-watches] [--timeout 600] [--keep-logs DIR]
+//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--timeout 600] [--keep-logs DIR]
 //
 // --keep-logs DIR keeps the etcd members', the engine's and the agents'
 // logs (warnings and errors of fleet, everything of etcd) in DIR.
@@ -32,7 +32,6 @@ const { values: a } = parseArgs({
     machines: { type: 'string', default: '100' },
     units: { type: 'string', default: '10000' },
     procs: { type: 'string', default: '2' },
-    'stream-watches': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '600' },
     'keep-logs': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -45,7 +44,6 @@ if (a.help) {
 const machines = Number(a.machines);
 const units = Number(a.units);
 const procs = Math.max(1, Math.min(Number(a.procs), machines));
-const stream = a['stream-watches'] === true;
 const deadline = Date.now() + Number(a.timeout) * 1000;
 const ETCD_IPS = ['127.0.0.171', '127.0.0.172', '127.0.0.173'];
 const endpoints = ETCD_IPS.map((ip) => `http://${ip}:2379`);
@@ -129,7 +127,7 @@ async function main(): Promise<void> {
     if (count <= 0) break;
     const c = spawn(process.execPath, [
       path.join(HERE, 'agents.js'), '--count', String(count), '--first', String(p * per + 1), '--etcd', endpoints.join(','),
-      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`), ...(stream ? ['--stream'] : []),
+      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`),
     ], { stdio: ['ignore', 'pipe', logFile(`agents-${p}.log`)] });
     lines(c, (l) => {
       const o = JSON.parse(l) as Record<string, number>;
@@ -229,7 +227,7 @@ async function main(): Promise<void> {
   const etcdCpu = cpu1.etcd.map((v, i) => v - cpu0.etcd[i]!);
   const agentsCpu = cpu1.agents.reduce((s, v, i) => s + (v - cpu0.agents[i]!), 0);
   const summary = {
-    machines, units, agentProcesses: agentProcs.length, watches: stream ? 'streamed' : 'polled',
+    machines, units, agentProcesses: agentProcs.length,
     submitSeconds: (tSubmitted - t0) / 1000,
     submitToAllLaunchedSeconds: wall,
     placementsPerSecond: Math.round(units / placeSpan),

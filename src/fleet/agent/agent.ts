@@ -26,7 +26,8 @@ import {
   type FleetUnitFile, type IndexEntry, type JobState, type MachineState, type Registry, type Requirements,
 } from '../registry/index.js';
 import type { Node } from '../../client/types.js';
-import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
+import { ERROR_EVENT_INDEX_CLEARED } from '../registry/registry.js';
+import { EventFeed } from '../registry/feed.js';
 import { conflictWith, hasMetadata } from '../scheduler/placement.js';
 import { Pacer, WriteWindow } from '../engine/window.js';
 import type { InitDriver, RuntimeState } from './init-driver.js';
@@ -42,7 +43,6 @@ export interface AgentOptions {
   log: Logger;
   /** Local reconcile period (fleet: 5 s). */
   reconcileIntervalMs?: number;
-  streamWatch?: boolean;
   /** URL of this agent's status/journal endpoint, published in the registry. */
   endpointURL?: string;
   /** The window unit writes go through (share one between agents of one process); default: the agent's own. */
@@ -164,7 +164,8 @@ export class Agent {
     await this.registerWithRetry();
     const signal = this.stopper.signal;
     this.tasks.push(this.every(Math.max(500, (this.ttl * 1000) / 2), () => this.heartbeat()));
-    this.tasks.push(this.every(this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5, () => this.republish()));
+    // from a random phase: agents started together (a rebooted rack, one process of many) do not renew all at once
+    this.tasks.push(this.every(this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5, () => this.republish(), Math.random()));
     this.tasks.push(this.every(this.opts.reconcileIntervalMs ?? 5000, () => this.fullPass()));
     this.tasks.push(this.followJobs());
     this.tasks.push(this.followInit(signal));
@@ -202,9 +203,12 @@ export class Agent {
     this.log.warn('machine heartbeat failed', { err: last.message });
   }
 
-  private async every(ms: number, fn: () => Promise<void>): Promise<void> {
+  /** Runs fn every ms; the first run comes after `phase` (0..1) of a period. */
+  private async every(ms: number, fn: () => Promise<void>, phase = 1): Promise<void> {
+    let wait = ms * phase;
     while (!this.stopper.signal.aborted) {
-      await sleep(ms, this.stopper.signal);
+      await sleep(wait, this.stopper.signal);
+      wait = ms;
       if (this.stopper.signal.aborted) return;
       try {
         await fn();
@@ -226,25 +230,30 @@ export class Agent {
     const mineDir = this.reg.keys.machineSchedule(this.id);
     const globalsDir = this.reg.keys.globalsDir;
     while (!signal.aborted) {
-      let indexes: [number, number];
+      const round = new AbortController();
+      const both = AbortSignal.any([round.signal, signal]);
+      const feeds = [new EventFeed(this.reg, mineDir), new EventFeed(this.reg, globalsDir)] as const;
       try {
+        // watch, then list: streams open before the snapshot, so a burst of
+        // placements arrives on them instead of one request per event
+        await Promise.all(feeds.map((f) => f.open(both)));
         const [mine, globals] = await Promise.all([this.reg.snapshotOf(mineDir), this.reg.snapshotOf(globalsDir)]);
+        feeds[0].startAfter(mine.index);
+        feeds[1].startAfter(globals.index);
         await this.refreshMetadata();
         this.mine = entriesOf(mine.node);
         this.globals = entriesOf(globals.node);
-        indexes = [mine.index, globals.index];
         await this.fullPass();
       } catch (e) {
+        for (const f of feeds) f.close();
         if (signal.aborted) return;
         this.log.warn('agent could not read the registry; retrying', { err: (e as Error).message });
         await sleep(1000, signal);
         continue;
       }
-      const round = new AbortController();
-      const both = AbortSignal.any([round.signal, signal]);
       const loops = [
-        this.watchIndex(mineDir, indexes[0], both, (name, e) => (e === undefined ? this.mine.delete(name) : this.mine.set(name, e))),
-        this.watchIndex(globalsDir, indexes[1], both, (name, e) => (e === undefined ? this.globals.delete(name) : this.globals.set(name, e))),
+        this.watchIndex(mineDir, feeds[0], both, (name, e) => (e === undefined ? this.mine.delete(name) : this.mine.set(name, e))),
+        this.watchIndex(globalsDir, feeds[1], both, (name, e) => (e === undefined ? this.globals.delete(name) : this.globals.set(name, e))),
       ];
       await Promise.race(loops); // either ends only to resync (index cleared) or on stop
       round.abort();
@@ -252,14 +261,13 @@ export class Agent {
     }
   }
 
-  private async watchIndex(dir: string, afterIndex: number, signal: AbortSignal, apply: (name: string, e: IndexEntry | undefined) => void): Promise<void> {
-    const w = this.reg.watchKey(dir, afterIndex, { stream: this.opts.streamWatch ?? false });
+  private async watchIndex(dir: string, w: EventFeed, signal: AbortSignal, apply: (name: string, e: IndexEntry | undefined) => void): Promise<void> {
     try {
       for (;;) {
         if (signal.aborted) return;
         let ev: KeysResponse;
         try {
-          ev = await nextEvent(w, signal);
+          ev = await w.next(signal);
         } catch (e) {
           if (signal.aborted) return;
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
@@ -365,9 +373,12 @@ export class Agent {
     }
   }
 
-  private async heartbeatUnit(l: Local): Promise<void> {
+  /** Writes a launched unit's job-state; `renew`: only its TTL (engines watching job/ are not woken). */
+  private async heartbeatUnit(l: Local, renew = false): Promise<void> {
+    const owed = l.heartbeatOwed === true;
     l.heartbeatOwed = true;
-    await this.paced(() => this.reg.unitHeartbeat(l.name, this.id, this.ttl));
+    // ahead of queued state writes: a job-state that expires makes a running unit look not launched
+    await this.pacer.run(() => (renew && !owed ? this.reg.refreshUnitHeartbeat(l.name, this.id, this.ttl) : this.reg.unitHeartbeat(l.name, this.id, this.ttl)), { first: true });
     l.heartbeatOwed = false;
   }
 
@@ -472,7 +483,7 @@ export class Agent {
         const s = states.get(l.name);
         if (s !== undefined) l.state = s;
         await this.publish(l, true);
-        if (l.launched) await this.heartbeatUnit(l).catch(() => undefined);
+        if (l.launched) await this.heartbeatUnit(l, true).catch(() => undefined);
       }),
     );
   }

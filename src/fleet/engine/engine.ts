@@ -33,14 +33,8 @@ export interface EngineOptions {
   log: Logger;
   /** Most registry writes in flight at once; the window adapts below it (default 256). */
   maxWritesInFlight?: number;
-  /** A write answered slower than this narrows the window (ms, default 400). */
+  /** A write answered slower than this narrows the window (ms, default 1500). */
   slowWriteMs?: number;
-  /**
-   * Follow job/ and machines/ with streamed watches while caught up (default
-   * true), falling back to one event per request while catching up: etcd
-   * answers a stream from a past index with that one event and then silence.
-   */
-  streamWatch?: boolean;
   /** fleet's verbosity: ≥ 1 logs every watch event the engine handles (debug level). */
   verbosity?: number;
   /** Full in-memory reconcile every N intervals as a safety net (default 30). */
@@ -299,9 +293,13 @@ export class Engine {
    */
   private async follow(gen: number): Promise<void> {
     while (gen === this.generation && !this.stopper.signal.aborted) {
-      let indexes: [number, number];
+      const round = new AbortController();
+      const signal = AbortSignal.any([round.signal, this.genSignal]);
+      const feeds = [this.reg.keys.jobs, this.reg.keys.machines].map((key) => new EventFeed(this.reg, key));
       try {
         await this.processing;
+        // watch, then list: the streams are open before the snapshot, so nothing after it has to be caught up
+        await Promise.all(feeds.map((f) => f.open(signal)));
         const [jobs, machines, files, schedule, globals] = await Promise.all([
           this.reg.snapshotOf(this.reg.keys.jobs),
           this.reg.snapshotOf(this.reg.keys.machines),
@@ -323,16 +321,17 @@ export class Engine {
         this.queue = [];
         this.rebuild();
         this.log.debug('engine resync', { index: jobs.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
+        feeds[0]!.startAfter(jobs.index);
+        feeds[1]!.startAfter(machines.index);
         await this.enqueueReconcile(true, true);
-        indexes = [jobs.index, machines.index];
       } catch (e) {
+        for (const f of feeds) f.close();
+        if (gen !== this.generation || this.stopper.signal.aborted) return;
         this.log.error('engine resync failed', { err: (e as Error).message });
         await sleep(1000, this.stopper.signal);
         continue;
       }
-      const round = new AbortController();
-      const signal = AbortSignal.any([round.signal, this.genSignal]);
-      const loops = [this.reg.keys.jobs, this.reg.keys.machines].map((key, i) => this.watchLoop(gen, key, indexes[i]!, signal));
+      const loops = [this.reg.keys.jobs, this.reg.keys.machines].map((key, i) => this.watchLoop(gen, key, feeds[i]!, signal));
       const why = await Promise.race(loops);
       round.abort();
       await Promise.allSettled(loops);
@@ -341,9 +340,8 @@ export class Engine {
   }
 
   /** Feeds one subtree's events into the queue; resolves 'resync' when etcd cleared the index. */
-  private async watchLoop(gen: number, key: string, afterIndex: number, signal: AbortSignal): Promise<'resync' | 'stopped'> {
-    const w = new EventFeed(this.reg, key, afterIndex, { stream: this.opts.streamWatch ?? true });
-    this.log.debug('engine watching', { key, afterIndex });
+  private async watchLoop(gen: number, key: string, w: EventFeed, signal: AbortSignal): Promise<'resync' | 'stopped'> {
+    this.log.debug('engine watching', { key });
     try {
       for (;;) {
         if (gen !== this.generation || signal.aborted) return 'stopped';

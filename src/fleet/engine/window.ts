@@ -30,9 +30,10 @@ export class WriteWindow {
   cuts = 0;
 
   constructor(opts: WindowOptions = {}) {
-    this.min = Math.max(1, opts.min ?? 2);
+    this.min = Math.max(1, opts.min ?? 4);
     this.max = Math.max(this.min, opts.max ?? 256);
-    this.slowMs = opts.slowMs ?? 400;
+    // well above a loaded etcd's batching latency, well below request timeouts
+    this.slowMs = opts.slowMs ?? 1500;
     this.size = Math.min(this.max, Math.max(this.min, opts.initial ?? 16));
   }
 
