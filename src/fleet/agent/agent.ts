@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/log.js';
-import { EtcdError } from '../../client/errors.js';
+import { CanceledError, EtcdError } from '../../client/errors.js';
 import type { KeysResponse } from '../../client/types.js';
 import type { Watcher } from '../../client/watcher.js';
 import {
@@ -51,7 +51,7 @@ export interface AgentOptions {
 
 /** A window for agents' unit writes: an etcd answer ("key not found") is not congestion. */
 export function newAgentPacer(): Pacer {
-  return new Pacer(new WriteWindow({ initial: 16, max: 128 }), (e) => !(e instanceof EtcdError && e.errorCode < 300));
+  return new Pacer(new WriteWindow({ initial: 32, max: 256 }), (e) => !(e instanceof CanceledError) && !(e instanceof EtcdError && e.errorCode < 300));
 }
 
 interface Local {
@@ -69,6 +69,9 @@ interface Local {
   publishing?: Promise<void>;
   /** The job-state heartbeat of a launched unit failed: written again on the next pass. */
   heartbeatOwed?: boolean;
+  /** When its state / its job-state was last written (ms, monotonic): each is renewed ttl*4/5 after its own write. */
+  stateWritten?: number;
+  beatWritten?: number;
 }
 
 interface Desired {
@@ -120,6 +123,7 @@ export class Agent {
   private tasks: Promise<void>[] = [];
   private started = false;
   private readonly pacer: Pacer;
+  private dropQueued = false;
   readonly metrics: AgentMetrics = { loads: 0, unloads: 0, starts: 0, stops: 0, statePublishes: 0, events: 0, errors: 0, units: 0 };
 
   constructor(private readonly opts: AgentOptions) {
@@ -164,8 +168,10 @@ export class Agent {
     await this.registerWithRetry();
     const signal = this.stopper.signal;
     this.tasks.push(this.every(Math.max(500, (this.ttl * 1000) / 2), () => this.heartbeat()));
-    // from a random phase: agents started together (a rebooted rack, one process of many) do not renew all at once
-    this.tasks.push(this.every(this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5, () => this.republish(), Math.random()));
+    // each unit's keys are renewed ttl*4/5 after their own last write (fleet
+    // renews all of them every ttl*4/5), so units just started are not
+    // written again at once; checked every ttl/10
+    this.tasks.push(this.every(Math.max(250, (this.ttl * 1000) / 10), () => this.republish()));
     this.tasks.push(this.every(this.opts.reconcileIntervalMs ?? 5000, () => this.fullPass()));
     this.tasks.push(this.followJobs());
     this.tasks.push(this.followInit(signal));
@@ -378,8 +384,9 @@ export class Agent {
     const owed = l.heartbeatOwed === true;
     l.heartbeatOwed = true;
     // ahead of queued state writes: a job-state that expires makes a running unit look not launched
-    await this.pacer.run(() => (renew && !owed ? this.reg.refreshUnitHeartbeat(l.name, this.id, this.ttl) : this.reg.unitHeartbeat(l.name, this.id, this.ttl)), { first: true });
+    await this.paced(() => (renew && !owed ? this.reg.refreshUnitHeartbeat(l.name, this.id, this.ttl) : this.reg.unitHeartbeat(l.name, this.id, this.ttl)), { first: true });
     l.heartbeatOwed = false;
+    l.beatWritten = performance.now();
   }
 
   private async load(want: Desired, publish: boolean): Promise<Local> {
@@ -448,8 +455,9 @@ export class Agent {
   }
 
   /** Runs one unit write through the window. */
-  private paced<T>(op: () => Promise<T>): Promise<T> {
-    return this.pacer.run(op);
+  private paced<T>(op: () => Promise<T>, opts: { first?: boolean } = {}): Promise<T> {
+    // while stopping, writes still queued are dropped (the unloads that follow write what matters)
+    return this.pacer.run(() => (this.dropQueued ? Promise.reject(new CanceledError()) : op()), opts);
   }
 
   private async publishNow(l: Local, force: boolean): Promise<void> {
@@ -464,28 +472,41 @@ export class Agent {
       this.metrics.statePublishes++;
       try {
         await this.reg.saveUnitState(record, this.ttl);
+        l.stateWritten = performance.now();
       } catch (e) {
         l.published = undefined;
         throw e;
       }
     }).catch((e: unknown) => {
+      if (e instanceof CanceledError) return;
       this.log.warn('state publish failed', { unit: l.name, err: (e as Error).message });
     });
   }
 
   /** Every ttl*4/5: fresh states from the init, re-published with a new TTL, and launched units' heartbeats. */
+  /** The renewal period of fleet (ttl*4/5, or ttl/2 for a TTL of 10 s or less), in ms. */
+  private get renewMs(): number {
+    return this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5;
+  }
+
+  /** Renews the states and job-states written a renewal period ago (fresh states from the init). */
   private async republish(): Promise<void> {
-    const names = [...this.local.keys()];
-    if (names.length === 0) return;
-    const states = await this.opts.init.states(names);
-    await Promise.all(
-      [...this.local.values()].map(async (l) => {
-        const s = states.get(l.name);
+    if (this.local.size === 0) return;
+    const due = performance.now() - this.renewMs;
+    const states = [...this.local.values()].filter((l) => l.published !== undefined && (l.stateWritten ?? 0) <= due);
+    const beats = [...this.local.values()].filter((l) => l.launched && l.heartbeatOwed !== true && (l.beatWritten ?? 0) <= due);
+    if (states.length === 0 && beats.length === 0) return;
+    if (states.length > 0) {
+      const fresh = await this.opts.init.states(states.map((l) => l.name));
+      for (const l of states) {
+        const s = fresh.get(l.name);
         if (s !== undefined) l.state = s;
-        await this.publish(l, true);
-        if (l.launched) await this.heartbeatUnit(l, true).catch(() => undefined);
-      }),
-    );
+        l.stateWritten = performance.now(); // due again one period from now, even while the write waits
+      }
+    }
+    for (const l of beats) l.beatWritten = performance.now();
+    // job-state renewals queue ahead of the state writes (they decide whether a unit shows as launched)
+    await Promise.all([...beats.map((l) => this.heartbeatUnit(l, true).catch(() => undefined)), ...states.map((l) => this.publish(l, true))]);
   }
 
   /** Follows the init's state changes so a unit that becomes active is reported at once. */
@@ -512,10 +533,12 @@ export class Agent {
   async stop(opts: { unloadUnits?: boolean } = {}): Promise<void> {
     this.stopper.abort();
     this.watcher?.close();
+    this.dropQueued = true;
     await Promise.allSettled([...this.chains.values()]);
     this.log.debug('agent: unit tasks settled');
     await Promise.allSettled(this.tasks);
     this.log.debug('agent: loops settled');
+    this.dropQueued = false;
     if (opts.unloadUnits ?? true) {
       await Promise.allSettled([...this.local.values()].map((l) => this.unload(l, 'agent shutting down')));
     }
