@@ -2,7 +2,10 @@
 // Agent with an in-memory init) and one engine (in its own process) against a
 // 3-member `coracle etcd`, then U units submitted at once.
 //
-//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--timeout 600] [--keep-logs DIR]
+//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--ttl 30] [--timeout 600] [--keep-logs DIR]
+//
+// --ttl is the agents' agent_ttl in seconds (fleet's default 30): every
+// launched unit costs 3 writes per ttl*4/5 to keep its state and job-state.
 //
 // --keep-logs DIR keeps the etcd members', the engine's and the agents'
 // logs (warnings and errors of fleet, everything of etcd) in DIR.
@@ -33,6 +36,7 @@ const { values: a } = parseArgs({
     units: { type: 'string', default: '10000' },
     procs: { type: 'string', default: '2' },
     timeout: { type: 'string', default: '600' },
+    ttl: { type: 'string', default: '30' },
     'keep-logs': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -44,7 +48,9 @@ if (a.help) {
 const machines = Number(a.machines);
 const units = Number(a.units);
 const procs = Math.max(1, Math.min(Number(a.procs), machines));
-const deadline = Date.now() + Number(a.timeout) * 1000;
+let deadline = Date.now() + Number(a.timeout) * 1000;
+// SIGTERM / SIGINT end the run as a timeout does: every child stopped, the temp dir removed
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => (deadline = 0));
 const ETCD_IPS = ['127.0.0.171', '127.0.0.172', '127.0.0.173'];
 const endpoints = ETCD_IPS.map((ip) => `http://${ip}:2379`);
 
@@ -127,12 +133,15 @@ async function main(): Promise<void> {
     if (count <= 0) break;
     const c = spawn(process.execPath, [
       path.join(HERE, 'agents.js'), '--count', String(count), '--first', String(p * per + 1), '--etcd', endpoints.join(','),
-      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`),
+      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`), '--ttl', a.ttl,
     ], { stdio: ['ignore', 'pipe', logFile(`agents-${p}.log`)] });
     lines(c, (l) => {
       const o = JSON.parse(l) as Record<string, number>;
       if (o.ready !== undefined) ready += o.ready;
       if (o.cpuSeconds !== undefined) agentFinal.push(o);
+    });
+    c.on('exit', (code, sig) => {
+      if (code !== 0) process.stderr.write(`agents process ${p} exited with ${code ?? sig}\n`);
     });
     children.push(c);
     agentProcs.push(c);
@@ -236,6 +245,7 @@ async function main(): Promise<void> {
     agentsCpuSeconds: +agentsCpu.toFixed(2),
     etcdCpuSeconds: etcdCpu.map((v) => +v.toFixed(2)),
     engineMetrics: engineFinal,
+    agentReports: agentFinal.length,
     agentEvents: agentFinal.reduce((s, o) => s + (o.events ?? 0), 0),
     loadavg: os.loadavg().map((v) => +v.toFixed(2)),
   };

@@ -12,7 +12,6 @@
 // stream, none has to be caught up one by one, and the caller skips events
 // the snapshot already holds (modifiedIndex ≤ the snapshot's index).
 
-import { createInterface } from 'node:readline';
 import type { StreamResponse } from '../../client/cluster.js';
 import { CanceledError } from '../../client/errors.js';
 import { readBody } from '../../client/http.js';
@@ -23,7 +22,11 @@ import type { Registry } from './registry.js';
 
 export class EventFeed {
   private conn: StreamResponse | undefined;
-  private lines: AsyncIterator<string> | undefined;
+  /** Complete lines received and not yet returned; `ended` once the connection closed. */
+  private lines: string[] = [];
+  private partial = '';
+  private ended = false;
+  private wake: (() => void) | undefined;
   /** This connection was answered from history: it carries one event only. */
   private oneShot = false;
   private after: number;
@@ -71,7 +74,45 @@ export class EventFeed {
     this.oneShot = waitIndex > 0 && started >= waitIndex;
     if (this.oneShot) this.catchUps++;
     this.conn = conn;
-    this.lines = createInterface({ input: conn, crlfDelay: Infinity })[Symbol.asyncIterator]();
+    this.lines = [];
+    this.partial = '';
+    this.ended = false;
+    // our own line splitting: a readline iterator never settles when its input is destroyed
+    conn.setEncoding('utf8');
+    conn.on('data', (d: string) => {
+      if (this.conn !== conn) return;
+      const parts = (this.partial + d).split('\n');
+      this.partial = parts.pop()!;
+      for (const p of parts) this.lines.push(p);
+      this.wake?.();
+    });
+    const end = (): void => {
+      if (this.conn !== conn) return;
+      this.ended = true;
+      this.wake?.();
+    };
+    conn.on('end', end);
+    conn.on('close', end);
+    conn.on('error', end);
+  }
+
+  /** The next line of the open connection; undefined once it ended. */
+  private async nextLine(signal: AbortSignal): Promise<string | undefined> {
+    for (;;) {
+      if (signal.aborted) throw new CanceledError();
+      const line = this.lines.shift();
+      if (line !== undefined) return line;
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          this.wake = undefined;
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        this.wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 
   /** The next event after the last one returned; etcd errors (401: history cleared) are thrown. */
@@ -79,30 +120,21 @@ export class EventFeed {
     const both = AbortSignal.any([signal, this.closer.signal]);
     for (;;) {
       if (both.aborted) throw new CanceledError();
-      if (this.conn === undefined || this.lines === undefined) await this.connect(both);
+      if (this.conn === undefined) await this.connect(both);
       const conn = this.conn!;
-      const onAbort = (): void => {
-        conn.destroy();
-      };
-      both.addEventListener('abort', onAbort, { once: true });
-      let step: IteratorResult<string>;
+      let line: string | undefined;
       try {
-        step = await this.lines!.next();
-      } catch {
-        step = { done: true, value: undefined };
-      } finally {
-        both.removeEventListener('abort', onAbort);
-      }
-      if (both.aborted) {
+        line = await this.nextLine(both);
+      } catch (e) {
         this.drop();
-        throw new CanceledError();
+        throw e;
       }
-      if (step.done === true) {
+      if (line === undefined) {
         this.drop(); // the member ended the stream: reopen from the last index
         continue;
       }
-      if (step.value.trim() === '') continue;
-      const ev = parseEvent(step.value, { status: conn.statusCode ?? 200, headers: conn.headers });
+      if (line.trim() === '') continue;
+      const ev = parseEvent(line, { status: conn.statusCode ?? 200, headers: conn.headers });
       const index = ev.node?.modifiedIndex;
       if (index !== undefined && index > this.after) this.after = index;
       if (this.oneShot) this.drop();
@@ -112,9 +144,12 @@ export class EventFeed {
   }
 
   private drop(): void {
-    this.conn?.destroy();
+    const conn = this.conn;
     this.conn = undefined;
-    this.lines = undefined;
+    conn?.destroy();
+    this.lines = [];
+    this.partial = '';
+    this.ended = false;
     this.oneShot = false;
   }
 
