@@ -342,7 +342,9 @@ export class Agent {
     if (entry === undefined || entry.targetState === 'inactive') return undefined;
     const file = await this.reg.unitFile(entry.hash);
     if (file === undefined) return undefined;
-    const req = requirementsOf(name, file.options);
+    // the requirements of a loaded unit with this hash are known: the periodic pass does not parse them again
+    const loaded = this.local.get(name);
+    const req = loaded?.hash === entry.hash && loaded.req !== undefined ? loaded.req : requirementsOf(name, file.options);
     if (mine !== undefined) return { name, hash: entry.hash, file, req, targetState: entry.targetState };
     if (!req.global) return undefined;
     if (!hasMetadata(this.dynamicMetadata, req.metadata)) return undefined;

@@ -317,6 +317,8 @@ export class Engine {
         collect(schedule.node);
         collect(globals.node);
         this.metrics.resyncs++;
+        // what we wrote before may have been changed since: from now on only what etcd shows or this round writes counts
+        this.indexed.clear();
         this.model.reset({ dir: true, nodes: [jobs.node, machines.node, files.node].filter((n) => n !== undefined) });
         this.queue = [];
         this.rebuild();
@@ -574,12 +576,14 @@ export class Engine {
     if (names === undefined) {
       const found = this.indexFound ?? new Map<string, string>();
       this.indexFound = undefined;
-      this.indexed.clear();
       const wanted = new Map<string, { value: string; unit: string }>();
       for (const name of this.model.jobs.keys()) {
         const want = this.desiredIndex(name);
         if (want === undefined) continue;
         wanted.set(want.key, { value: want.value, unit: name });
+        // written by this round's placements already (after the snapshot was read): not again
+        const have = this.indexed.get(name);
+        if (have?.key === want.key && have.value === want.value) found.set(want.key, want.value);
         this.indexed.set(name, want);
       }
       for (const [key, w] of wanted) if (found.get(key) !== w.value) ops.push(put(key, w.value, w.unit));
