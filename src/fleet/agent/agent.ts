@@ -327,6 +327,7 @@ export class Agent {
         try {
           await this.reconcileUnit(name);
         } catch (e) {
+          if (e instanceof CanceledError && this.stopper.signal.aborted) continue; // writes dropped while stopping
           this.metrics.errors++;
           this.log.warn('agent task failed', { unit: name, err: (e as Error).message });
         }

@@ -212,25 +212,44 @@ export class Engine {
    * ran out ends leadership.
    */
   private async keepLease(): Promise<void> {
+    const period = Math.min(this.opts.reconcileIntervalMs, (this.leaseTTL * 1000) / 5);
+    let wait = period;
     while (!this.stopper.signal.aborted) {
-      await sleep(this.lease === undefined ? this.opts.reconcileIntervalMs : Math.min(this.opts.reconcileIntervalMs, (this.leaseTTL * 1000) / 5), this.stopper.signal);
+      await sleep(this.lease === undefined ? this.opts.reconcileIntervalMs : wait, this.stopper.signal);
       const lease = this.lease;
       if (lease === undefined || this.stopper.signal.aborted) continue;
       const started = Date.now();
       try {
-        const renewed = await this.reg.renewLease(lease, this.leaseTTL);
+        // a renewal that takes long is given up and sent again while the lease still runs, not waited for
+        const renewed = await this.reg.renewLease(lease, this.leaseTTL, { timeout: Math.max(500, (this.leaseTTL * 1000) / 4) });
         if (this.lease !== lease) continue; // lost meanwhile
         this.lease = renewed;
         this.leaseDeadline = started + this.leaseTTL * 1000;
         this.metrics.leaseRenewals++;
+        wait = period;
       } catch (e) {
         if (this.lease !== lease) continue;
+        // a renewal given up above may have landed after all: then the lease is still ours at a newer index
+        if (e instanceof EtcdError && e.errorCode === 101) {
+          const now = await this.reg.getLease().catch(() => undefined);
+          if (this.lease !== lease) continue;
+          if (now !== undefined && now.machineID === lease.machineID && now.version === lease.version) {
+            this.lease = now;
+            this.leaseDeadline = started + now.ttl * 1000;
+            wait = 0;
+            continue;
+          }
+        }
         const lost = e instanceof EtcdError && e.errorCode < 300;
-        if (lost || Date.now() >= this.leaseDeadline - 1000) this.loseLeadership(`renewal failed: ${(e as Error).message}`);
-        else this.log.warn('engine lease renewal failed; retrying while the lease runs', { err: (e as Error).message, leftMs: this.leaseDeadline - Date.now() });
+        if (lost || Date.now() >= this.leaseDeadline - 500) this.loseLeadership(`renewal failed: ${(e as Error).message}`);
+        else {
+          this.log.warn('engine lease renewal failed; retrying while the lease runs', { err: (e as Error).message, leftMs: this.leaseDeadline - Date.now() });
+          wait = 250;
+        }
       }
     }
   }
+
 
   private async versionMatches(): Promise<boolean> {
     const v = await this.reg.engineVersion();

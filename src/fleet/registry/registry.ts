@@ -423,9 +423,9 @@ export class Registry {
   }
 
   /** CAS on the lease's index; throws (101/100) when it was lost. */
-  async renewLease(lease: Lease, ttlSeconds: number): Promise<Lease> {
+  async renewLease(lease: Lease, ttlSeconds: number, call: CallOptions = {}): Promise<Lease> {
     const value = encodeLease({ machineID: lease.machineID, version: lease.version });
-    const res = await this.client.keys.set(lease.key, value, { ...this.call(), ttl: ttlSeconds, prevIndex: lease.index });
+    const res = await this.client.keys.set(lease.key, value, { ...this.call(call), ttl: ttlSeconds, prevIndex: lease.index });
     return leaseFrom(res);
   }
 
