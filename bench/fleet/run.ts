@@ -7,6 +7,7 @@
 // --ttl is the agents' agent_ttl in seconds (fleet's default 30): every
 // launched unit costs 3 writes per ttl*4/5 to keep its state and job-state.
 //
+// --profile-engine DIR writes the engine's CPU profile (node --cpu-prof) into DIR.
 // --keep-logs DIR keeps the etcd members', the engine's and the agents'
 // logs (warnings and errors of fleet, everything of etcd) in DIR.
 //
@@ -38,6 +39,7 @@ const { values: a } = parseArgs({
     timeout: { type: 'string', default: '600' },
     ttl: { type: 'string', default: '30' },
     'keep-logs': { type: 'string' },
+    'profile-engine': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -170,7 +172,8 @@ async function main(): Promise<void> {
 
   // 5. the engine starts only now, so its placement rate is measured on its own
   //    (with units arriving one by one it could only follow the submit rate)
-  const engine = spawn(process.execPath, [path.join(HERE, 'engine.js'), '--etcd', endpoints.join(','), '--local', '127.0.0.176'], { stdio: ['ignore', 'pipe', logFile('engine.log')] });
+  const prof = a['profile-engine'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', a['profile-engine']] : [];
+  const engine = spawn(process.execPath, [...prof, path.join(HERE, 'engine.js'), '--etcd', endpoints.join(','), '--local', '127.0.0.176'], { stdio: ['ignore', 'pipe', logFile('engine.log')] });
   children.push(engine);
   let leader = false;
   let firstPlacement = 0;
