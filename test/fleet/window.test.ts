@@ -4,11 +4,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Pacer, WriteWindow } from '../../src/fleet/engine/window.js';
 
-test('quick answers widen the window by about one write per window of answers', () => {
-  const w = new WriteWindow({ initial: 4, max: 100, slowMs: 1000 });
+test('quick answers double the window per window of answers until the first congestion, then add about one', () => {
+  const w = new WriteWindow({ initial: 4, max: 1000, slowMs: 1000 });
   for (let i = 0; i < 4; i++) assert.equal(w.tryAcquire(), true);
   assert.equal(w.tryAcquire(), false, 'a full window takes no more writes');
   for (let i = 0; i < 4; i++) w.release('ok', 10);
+  assert.equal(w.limit, 8, 'slow start: one more per answer');
+  w.tryAcquire();
+  w.release('error', 0);
+  assert.equal(w.limit, 4, 'congestion halves it and ends slow start');
+  for (let i = 0; i < 4; i++) {
+    w.tryAcquire();
+    w.release('ok', 10);
+  }
   assert.equal(w.limit, 4, 'four answers at size 4 add just under one');
   for (let i = 0; i < 40; i++) {
     w.tryAcquire();

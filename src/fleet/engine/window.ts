@@ -1,6 +1,8 @@
 // How many registry writes may be in flight at once, adapted to what etcd
-// answers (AIMD, as TCP's congestion window): every quick answer widens the
-// window by about one write per window's worth of answers; a slow answer,
+// answers (AIMD, as TCP's congestion window): until the first sign of
+// congestion every quick answer widens the window by one (it doubles per
+// window's worth of answers: slow start), after it by about one write per
+// window's worth of answers; a slow answer,
 // a timeout or an error halves it, at most once per window's worth of
 // answers (one congestion episode is one cut, not one cut per request that
 // was already queued behind it). A fixed flood of writes makes a busy etcd
@@ -27,6 +29,8 @@ export class WriteWindow {
   private inFlight = 0;
   /** Answers still to come before another cut may happen. */
   private holdCuts = 0;
+  /** Slow start ends at the first cut. */
+  private slowStart = true;
   cuts = 0;
 
   constructor(opts: WindowOptions = {}) {
@@ -59,11 +63,12 @@ export class WriteWindow {
     if (this.holdCuts > 0) this.holdCuts--;
     const congested = outcome === 'error' || latencyMs > this.slowMs;
     if (!congested) {
-      this.size = Math.min(this.max, this.size + 1 / this.size);
+      this.size = Math.min(this.max, this.size + (this.slowStart ? 1 : 1 / this.size));
       return;
     }
     if (this.holdCuts > 0) return;
     this.size = Math.max(this.min, this.size / 2);
+    this.slowStart = false;
     this.cuts++;
     // the writes already in flight were sent into the same congestion
     this.holdCuts = Math.max(this.inFlight, this.limit);
