@@ -49,9 +49,14 @@ export interface AgentOptions {
   pacer?: Pacer;
 }
 
-/** A window for agents' unit writes: an etcd answer ("key not found") is not congestion. */
+/**
+ * A window for agents' unit writes: an etcd answer ("key not found") is not
+ * congestion. Narrower and quicker to back off than the engine's (64 in
+ * flight, slow at 1 s), so agents catching up on a burst leave etcd room for
+ * the engine's lease and placements and for machine heartbeats.
+ */
 export function newAgentPacer(): Pacer {
-  return new Pacer(new WriteWindow({ initial: 32, max: 256 }), (e) => !(e instanceof CanceledError) && !(e instanceof EtcdError && e.errorCode < 300));
+  return new Pacer(new WriteWindow({ initial: 16, max: 64, slowMs: 1000 }), (e) => !(e instanceof CanceledError) && !(e instanceof EtcdError && e.errorCode < 300));
 }
 
 interface Local {
