@@ -20,7 +20,6 @@ import path from 'node:path';
 import type { Logger } from '../../common/log.js';
 import { CanceledError, EtcdError } from '../../client/errors.js';
 import type { KeysResponse } from '../../client/types.js';
-import type { Watcher } from '../../client/watcher.js';
 import {
   FLEET_VERSION, decodeIndexEntry, requirementsOf, sha1Hex,
   type FleetUnitFile, type IndexEntry, type JobState, type MachineState, type Registry, type Requirements,
@@ -123,7 +122,6 @@ export class Agent {
   /** Per-unit operation chains: one unit's tasks never overlap. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
-  private watcher: Watcher | undefined;
   private dynamicMetadata: Record<string, string> | null = null;
   private tasks: Promise<void>[] = [];
   private started = false;
@@ -540,7 +538,6 @@ export class Agent {
   /** fleet's graceful shutdown: unload every unit, remove states and the machine object. */
   async stop(opts: { unloadUnits?: boolean } = {}): Promise<void> {
     this.stopper.abort();
-    this.watcher?.close();
     this.dropQueued = true;
     await Promise.allSettled([...this.chains.values()]);
     this.log.debug('agent: unit tasks settled');

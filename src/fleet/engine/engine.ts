@@ -13,7 +13,6 @@
 
 import type { Logger } from '../../common/log.js';
 import { EtcdError } from '../../client/errors.js';
-import type { Watcher } from '../../client/watcher.js';
 import { EventFeed } from '../registry/feed.js';
 import { Pacer, WriteWindow } from './window.js';
 import type { KeysResponse } from '../../client/types.js';
@@ -86,7 +85,6 @@ export class Engine {
   private get genSignal(): AbortSignal {
     return AbortSignal.any([this.genAbort.signal, this.stopper.signal]);
   }
-  private watcher: Watcher | undefined;
   private model: RegistryModel;
   private placement = new Placement();
   /** Unit → why it could not be placed (mirrored to coracle/unscheduled/). */
@@ -152,7 +150,6 @@ export class Engine {
   /** Stops reconciling and gives the lease back. */
   async stop(): Promise<void> {
     this.stopper.abort();
-    this.watcher?.close();
     await this.loop;
     await this.processing;
     if (this.lease !== undefined) {
@@ -291,8 +288,6 @@ export class Engine {
     this.generation++;
     this.genAbort.abort();
     this.genAbort = new AbortController();
-    this.watcher?.close();
-    this.watcher = undefined;
   }
 
   /** Full resync: snapshot, rebuild, reconcile everything, then follow the watch. */
@@ -300,7 +295,6 @@ export class Engine {
     this.generation++;
     this.genAbort.abort();
     this.genAbort = new AbortController();
-    this.watcher?.close();
     const gen = this.generation;
     void this.follow(gen);
   }
@@ -326,7 +320,10 @@ export class Engine {
           this.reg.snapshotOf(this.reg.keys.scheduleDir),
           this.reg.snapshotOf(this.reg.keys.globalsDir),
         ]);
-        if (gen !== this.generation) return;
+        if (gen !== this.generation) {
+          for (const f of feeds) f.close();
+          return;
+        }
         this.indexFound = new Map();
         const collect = (n: Node | undefined): void => {
           if (n === undefined) return;
