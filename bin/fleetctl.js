@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // fleetctl, the fleet command-line client (coracle's, compatible with fleetctl v1.0.0).
+import '../dist/src/cli/broken-pipe.js';
 import { main } from '../dist/src/cli/fleetctl/main.js';
 
 const code = await main(process.argv.slice(2));

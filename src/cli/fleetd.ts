@@ -5,7 +5,7 @@ import { resolveRoot } from '../init/client.js';
 import { jsonLogger } from '../common/log.js';
 import { sdNotify } from '../etcd/notify.js';
 import {
-  applyConfigFile, applyEnvironment, ConfigError, defaultConfig, knownOption, setOption, validateConfig,
+  applyConfigFile, applyEnvironment, ConfigError, defaultConfig, isBoolOption, knownOption, setOption, validateConfig,
 } from '../fleet/config.js';
 import { FleetDaemon } from '../fleet/daemon.js';
 import { FLEET_VERSION } from '../fleet/registry/index.js';
@@ -74,6 +74,9 @@ export async function fleetdCommand(argv: string[]): Promise<number> {
       process.stderr.write(`coracle fleetd: unknown flag ${arg}\n${USAGE}`);
       return 2;
     }
+    // Go's flag package: a boolean flag alone is true (`--disable_engine`);
+    // a value must be attached (`--disable_engine=false`).
+    if (value === undefined && isBoolOption(name)) value = 'true';
     if (value === undefined) {
       value = argv[++i];
       if (value === undefined) {

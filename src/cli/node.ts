@@ -7,10 +7,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolveRoot, socketPathOf } from '../init/client.js';
-import { answers, ControlServer } from '../init/node/api.js';
-import { InitNode } from '../init/node/runtime.js';
-import { applyFirstBootIgnition, bootMachine, type Booted } from '../node/boot.js';
+import { answers, resolveRoot, socketPathOf } from '../init/client.js';
+import type { Booted } from '../node/boot.js';
 import { PRIVATE_MOUNTS_ENV, privateMountArgv, type PrivateMounts } from '../node/private-mounts.js';
 
 const USAGE = `Usage: coracle node [--root DIR] [--config FILE] [--private-ipv4 IP] [--public-ipv4 IP] [--private-etc] [--private-tmp]
@@ -92,11 +90,24 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     process.stderr.write(`coracle node: another init is running on ${root} (its control socket answers)\n`);
     return 1;
   }
+  const config = values.config !== undefined ? path.resolve(values.config) : undefined;
+  const mounts: PrivateMounts = { etc: values['private-etc'] === true, tmp: values['private-tmp'] === true };
+  if ((mounts.etc || mounts.tmp) && process.env[PRIVATE_MOUNTS_ENV] !== root) {
+    // Enter the namespace first and boot there, in one process: the boot
+    // (first-boot files, Ignition, the journal's notes) then happens once.
+    const inner = ['node', '--root', root, ...(config !== undefined ? ['--config', config] : []),
+      ...(['private-ipv4', 'public-ipv4'] as const).flatMap((f) => (values[f] !== undefined ? [`--${f}`, values[f]!] : [])),
+      ...(values.quiet === true ? ['--quiet'] : [])];
+    return runWithPrivateMounts(root, mounts, inner);
+  }
+  // The init's modules load only here: a node that re-runs itself in its
+  // mount namespace above should start and hand over quickly.
+  const { applyFirstBootIgnition, bootMachine } = await import('../node/boot.js');
   let booted: Booted;
   try {
     booted = bootMachine({
       root,
-      ...(values.config !== undefined ? { config: path.resolve(values.config) } : {}),
+      ...(config !== undefined ? { config } : {}),
       ...(values['private-ipv4'] !== undefined ? { privateIpv4: values['private-ipv4'] } : {}),
       ...(values['public-ipv4'] !== undefined ? { publicIpv4: values['public-ipv4'] } : {}),
     });
@@ -104,18 +115,16 @@ export async function nodeCommand(argv: string[]): Promise<number> {
     process.stderr.write(`coracle node: cannot prepare the machine root ${root}: ${(e as Error).message}\n`);
     return 1;
   }
-  const mounts: PrivateMounts = { etc: values['private-etc'] === true, tmp: values['private-tmp'] === true };
-  if ((mounts.etc || mounts.tmp) && process.env[PRIVATE_MOUNTS_ENV] !== root) return runWithPrivateMounts(root, booted, mounts, values.quiet === true);
   booted.notes.push(...(await applyFirstBootIgnition(booted)));
   return runInit(root, booted, values.quiet === true);
 }
 
 /** Re-runs this command in a new mount namespace where <root>/etc is /etc
- *  and/or <root>/tmp is /tmp (src/node/private-mounts.ts). The outer boot
- *  already stored --config; the inner one boots the same root. unshare and
+ *  and/or <root>/tmp is /tmp (src/node/private-mounts.ts); the inner node
+ *  boots the root. --config is an absolute path, so privateMountArgv keeps
+ *  its directory reachable when it lies under the host's /tmp. unshare and
  *  sh exec, so the child is the inner node itself. */
-function runWithPrivateMounts(root: string, booted: Booted, mounts: PrivateMounts, quiet: boolean): Promise<number> {
-  const inner = ['node', '--root', root, '--private-ipv4', booted.privateIpv4, '--public-ipv4', booted.publicIpv4, ...(quiet ? ['--quiet'] : [])];
+function runWithPrivateMounts(root: string, mounts: PrivateMounts, inner: string[]): Promise<number> {
   const [file, ...args] = privateMountArgv(root, mounts, [process.execPath, process.argv[1]!, ...inner]);
   const flags = [mounts.etc ? '--private-etc' : '', mounts.tmp ? '--private-tmp' : ''].filter(Boolean).join(' ');
   const child = spawn(file!, args, {
@@ -141,7 +150,9 @@ function runWithPrivateMounts(root: string, booted: Booted, mounts: PrivateMount
 }
 
 async function runInit(root: string, booted: Booted, quiet: boolean): Promise<number> {
-  let node: InitNode;
+  const { InitNode } = await import('../init/node/runtime.js');
+  const { ControlServer } = await import('../init/node/api.js');
+  let node: InstanceType<typeof InitNode>;
   try {
     node = new InitNode(root, quiet ? {} : { echo: (line) => process.stdout.write(`${line}\n`) });
   } catch (e) {

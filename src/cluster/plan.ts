@@ -7,9 +7,9 @@ export type DiscoveryMode = 'static' | 'service' | 'self';
 
 export const PORTS = { etcdClient: 2379, etcdPeer: 2380, etcdLegacy: 4001, fleetApi: 49153 } as const;
 
-/** Where the discovery helpers listen (loopback, outside the machines' 127.0.0.2–…). */
+/** Where the helpers (discovery, the Docker sample's file server) listen: loopback, outside the machines' 127.0.0.2–…. */
 export const HELPER_ADDRESS = '127.0.0.1';
-export const HELPER_PORTS = { etcdClient: 12379, etcdPeer: 12380, discovery: 18087 } as const;
+export const HELPER_PORTS = { etcdClient: 12379, etcdPeer: 12380, discovery: 18087, samples: 18088 } as const;
 
 export interface MachinePlan {
   n: number;
@@ -60,39 +60,83 @@ export interface DiscoverySetting {
   token?: string;
 }
 
+/**
+ * `--etcd-servers URL[,URL…]` (fleet's own `etcd_servers`): the external etcd
+ * v2 endpoints the machines' fleet uses as its registry. Each must be a plain
+ * http(s)://host:port (fleet adds the /v2/keys path itself).
+ */
+export function parseEtcdServers(spec: string): { ok: true; value: string[] } | { ok: false; error: string } {
+  const urls = spec.split(',').map((u) => u.trim()).filter((u) => u !== '');
+  if (urls.length === 0) return { ok: false, error: '--etcd-servers: give at least one etcd client URL, e.g. http://10.0.0.5:2379' };
+  for (const u of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(u);
+    } catch {
+      return { ok: false, error: `--etcd-servers: ${JSON.stringify(u)} is not a URL (want http://host:port)` };
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { ok: false, error: `--etcd-servers: ${JSON.stringify(u)} is not http(s)` };
+    if ((parsed.pathname !== '/' && parsed.pathname !== '') || parsed.search !== '' || parsed.hash !== '') {
+      return { ok: false, error: `--etcd-servers: ${JSON.stringify(u)} has a path; give the client URL only (http://host:port), fleet adds /v2/keys` };
+    }
+  }
+  return { ok: true, value: urls.map((u) => u.replace(/\/+$/, '')) };
+}
+
+/**
+ * How the machines' fleet reaches its registry: each machine's own etcd2
+ * (members of one cluster, discovery as chosen), or an external etcd v2 API
+ * the machines do not run — CoreOS's "worker" machines pointed at a
+ * separate etcd cluster, with no etcd2 of their own.
+ */
+export type RegistrySetting = { kind: 'machines'; discovery: DiscoverySetting } | { kind: 'external'; endpoints: readonly string[] };
+
+/** The ports a machine listens on: etcd's only when it runs etcd2. */
+export function machineListenPorts(m: MachinePlan, registry: RegistrySetting): number[] {
+  return registry.kind === 'machines' ? Object.values(m.ports) : [m.ports.fleetApi];
+}
+
 /** The cloud-config one machine of the cluster boots with. */
-export function machineCloudConfig(m: MachinePlan, all: readonly MachinePlan[], discovery: DiscoverySetting, withFleet: boolean): string {
+export function machineCloudConfig(m: MachinePlan, all: readonly MachinePlan[], registry: RegistrySetting, withFleet: boolean): string {
+  const external = registry.kind === 'external';
   const lines = [
     '#cloud-config',
     `# ${m.name} of a ${all.length}-machine coracle cluster (coracle cluster up). $private_ipv4 is ${m.address}.`,
-    `hostname: ${m.name}`,
-    'coreos:',
-    '  etcd2:',
-    `    name: ${m.name}`,
-    `    advertise-client-urls: http://$private_ipv4:${m.ports.etcdClient},http://$private_ipv4:${m.ports.etcdLegacy}`,
-    `    initial-advertise-peer-urls: http://$private_ipv4:${m.ports.etcdPeer}`,
-    `    listen-client-urls: http://$private_ipv4:${m.ports.etcdClient},http://$private_ipv4:${m.ports.etcdLegacy}`,
-    `    listen-peer-urls: http://$private_ipv4:${m.ports.etcdPeer}`,
   ];
-  if (discovery.mode === 'static') {
+  if (external) lines.push(`# No etcd2 here: fleet's registry is the external etcd at ${registry.endpoints.join(',')}.`);
+  lines.push(`hostname: ${m.name}`, 'coreos:');
+  if (registry.kind === 'machines') {
+    const discovery = registry.discovery;
     lines.push(
-      `    initial-cluster: ${all.map((o) => `${o.name}=http://${o.address}:${o.ports.etcdPeer}`).join(',')}`,
-      `    initial-cluster-token: ${discovery.token ?? 'coracle-local'}`,
-      '    initial-cluster-state: new',
+      '  etcd2:',
+      `    name: ${m.name}`,
+      `    advertise-client-urls: http://$private_ipv4:${m.ports.etcdClient},http://$private_ipv4:${m.ports.etcdLegacy}`,
+      `    initial-advertise-peer-urls: http://$private_ipv4:${m.ports.etcdPeer}`,
+      `    listen-client-urls: http://$private_ipv4:${m.ports.etcdClient},http://$private_ipv4:${m.ports.etcdLegacy}`,
+      `    listen-peer-urls: http://$private_ipv4:${m.ports.etcdPeer}`,
     );
-  } else {
-    lines.push(`    discovery: ${discovery.url}`);
+    if (discovery.mode === 'static') {
+      lines.push(
+        `    initial-cluster: ${all.map((o) => `${o.name}=http://${o.address}:${o.ports.etcdPeer}`).join(',')}`,
+        `    initial-cluster-token: ${discovery.token ?? 'coracle-local'}`,
+        '    initial-cluster-state: new',
+      );
+    } else {
+      lines.push(`    discovery: ${discovery.url}`);
+    }
   }
   if (withFleet) {
+    const servers = external ? registry.endpoints.join(',') : `http://$private_ipv4:${m.ports.etcdClient}`;
     lines.push(
       '  fleet:',
       '    public-ip: $private_ipv4',
-      `    etcd-servers: http://$private_ipv4:${m.ports.etcdClient}`,
+      `    etcd-servers: ${servers}`,
     );
     const md = Object.entries(m.metadata).sort(([a], [b]) => a.localeCompare(b));
     if (md.length > 0) lines.push(`    metadata: ${md.map(([k, v]) => `${k}=${v}`).join(',')}`);
   }
-  lines.push('  units:', '    - name: etcd2.service', '      command: start');
+  lines.push('  units:');
+  if (!external) lines.push('    - name: etcd2.service', '      command: start');
   if (withFleet) {
     lines.push(
       '    - name: fleet.socket',
@@ -106,41 +150,4 @@ export function machineCloudConfig(m: MachinePlan, all: readonly MachinePlan[], 
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** A unit to try the cluster with: a plain process, or with Docker the seed's web server. */
-export function sampleUnits(docker: boolean): Record<string, string> {
-  const units: Record<string, string> = {
-    'hello@.service': [
-      '[Unit]',
-      'Description=Hello from %H',
-      '',
-      '[Service]',
-      'ExecStart=/bin/sh -c "while true; do echo Hello from %H instance %i; sleep 5; done"',
-      '',
-      '[X-Fleet]',
-      'Conflicts=hello@*.service',
-      '',
-    ].join('\n'),
-  };
-  if (docker) {
-    units['web@.service'] = [
-      '[Unit]',
-      'Description=Web server %i (nginx) on this machine\'s address',
-      'After=docker.service',
-      'Requires=docker.service',
-      '',
-      '[Service]',
-      'EnvironmentFile=/etc/environment',
-      'ExecStartPre=-/usr/bin/docker kill web-%i',
-      'ExecStartPre=-/usr/bin/docker rm web-%i',
-      'ExecStart=/usr/bin/docker run --rm --name web-%i -p ${COREOS_PRIVATE_IPV4}:8080:80 nginx:alpine',
-      'ExecStop=/usr/bin/docker stop web-%i',
-      '',
-      '[X-Fleet]',
-      'X-Conflicts=web@*.service',
-      '',
-    ].join('\n');
-  }
-  return units;
 }

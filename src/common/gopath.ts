@@ -4,6 +4,8 @@
 /** path.Clean: the shortest equivalent slash path (rooted stays rooted, no trailing slash, "" → "."). */
 export function cleanPath(p: string): string {
   if (p === '') return '.';
+  // Most paths (every etcd key a client sends) are clean already.
+  if (isClean(p)) return p;
   const rooted = p.startsWith('/');
   const out: string[] = [];
   for (const part of p.split('/')) {
@@ -18,6 +20,14 @@ export function cleanPath(p: string): string {
   const joined = out.join('/');
   if (rooted) return '/' + joined;
   return joined === '' ? '.' : joined;
+}
+
+/** Whether cleanPath would return `p` unchanged: no empty, "." or ".." element, no trailing slash. */
+function isClean(p: string): boolean {
+  if (p === '/') return true;
+  if (p.endsWith('/') || p.includes('//')) return false;
+  const s = `/${p}/`;
+  return !s.includes('/./') && !s.includes('/../');
 }
 
 /** path.Join: non-empty elements joined by "/" and cleaned; "" if all are empty. */

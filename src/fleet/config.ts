@@ -90,6 +90,11 @@ export function knownOption(name: string): boolean {
   return name in OPTIONS;
 }
 
+/** A boolean option: on the command line `--name` alone means true, as with Go's flag package. */
+export function isBoolOption(name: string): boolean {
+  return OPTIONS[name]?.kind === 'bool';
+}
+
 function unquote(v: string): string {
   const t = v.trim();
   if (t.length >= 2 && ((t.startsWith('"') && t.endsWith('"')) || (t.startsWith("'") && t.endsWith("'")))) return t.slice(1, -1);

@@ -1,6 +1,7 @@
 // A client of the init's control API on <root>/run/coracle/init.sock, for
 // systemctl, journalctl and other pieces (fleet's agent, cloudinit).
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 
 export class InitUnavailable extends Error {
@@ -83,4 +84,16 @@ export function resolveRoot(flag: string | undefined, env: NodeJS.ProcessEnv = p
   if (env.CORACLE_ROOT) return path.resolve(env.CORACLE_ROOT);
   const data = env.XDG_DATA_HOME || path.join(env.HOME || '/root', '.local/share');
   return path.join(data, 'coracle/root');
+}
+
+/** Whether something accepts connections on the unix socket. */
+export function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(socketPath);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
 }

@@ -9,8 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureMachineId } from '../init/node/root.js';
-import { detectUserData, mergeEnvironment } from '../cloudinit/index.js';
-import { applyConfigToMachine } from '../cloudinit/machine.js';
+// detect.js and render.js, not cloudinit/index.js: boot runs in every
+// machine's start and need not load the YAML parser.
+import { detectUserData } from '../cloudinit/detect.js';
+import { mergeEnvironment } from '../cloudinit/render.js';
 import { translateEtcdWrapper } from './etcd-wrapper.js';
 import { coracleArgv, helpersArgv, PACKAGE_JSON } from './paths.js';
 import { shippedUnits, USER_DATA_PATHS } from './units.js';
@@ -87,9 +89,12 @@ export function bootMachine(o: BootOptions): Booted {
   const notes: string[] = [];
   fs.mkdirSync(root, { recursive: true });
   const firstBoot = !fs.existsSync(path.join(root, 'etc/machine-id'));
-  // /run is a tmpfs on a real machine; here it is kept across boots (the
-  // init and fleet clean up what they own, and the cloud-config rewrites its
-  // runtime drop-ins at every boot).
+  // /run is a tmpfs on a real machine: every boot starts with it empty, so
+  // nothing of the last boot (runtime drop-ins and units, fleet's unit files,
+  // transient units, sockets) outlives it. The cloud-config rewrites its
+  // runtime drop-ins and fleet its units.
+  fs.rmSync(path.join(root, 'run'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(root, 'run'), { mode: 0o755 });
   const machineId = ensureMachineId(root);
   writeIfChanged(path.join(root, 'etc/os-release'), osRelease(packageVersion()));
   const updateConf = path.join(root, 'etc/coreos/update.conf');
@@ -144,6 +149,7 @@ export async function applyFirstBootIgnition(b: Booted): Promise<string[]> {
   const file = path.join(b.root, IGNITION_CONFIG);
   if (!b.firstBoot || !fs.existsSync(file)) return [];
   const lines: string[] = [];
+  const { applyConfigToMachine } = await import('../cloudinit/machine.js');
   const r = await applyConfigToMachine({
     root: b.root,
     config: fs.readFileSync(file),

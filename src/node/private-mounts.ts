@@ -48,7 +48,8 @@ export function hostTmpToKeep(paths: readonly string[]): string[] {
  */
 export function privateMountScript(m: PrivateMounts): string {
   const lines = ['set -e', 'root=$0'];
-  if (m.etc) lines.push('mount --bind "$root/etc" /etc');
+  // The inner node boots the root, so on a first boot etc/ does not exist yet.
+  if (m.etc) lines.push('mkdir -p "$root/etc" && mount --bind "$root/etc" /etc');
   if (m.tmp) lines.push('mkdir -p "$root/tmp" && chmod 1777 "$root/tmp"');
   lines.push(
     'while [ "$1" != -- ]; do',

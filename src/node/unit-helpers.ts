@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { sdNotify } from '../etcd/notify.js';
-import { findExecutable } from '../init/node/exec.js';
+import { DEFAULT_PATH, findExecutable } from '../init/node/exec.js';
 import { ETCD_FIELDS, ETCD2_FIELDS } from '../cloudinit/index.js';
 import { applyUserData } from './user-data.js';
 import { InitClient, unitPath } from '../init/client.js';
@@ -65,7 +65,15 @@ async function etcdLegacy(): Promise<number> {
 
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
-function dockerPing(socketPath = DOCKER_SOCKET): Promise<boolean> {
+/** The engine's unix socket: $DOCKER_HOST (unix://PATH) as the docker client reads it, else /var/run/docker.sock. */
+export function dockerSocketOf(env: NodeJS.ProcessEnv): { socket: string } | { error: string } {
+  const host = env.DOCKER_HOST;
+  if (host === undefined || host === '') return { socket: DOCKER_SOCKET };
+  if (host.startsWith('unix://') && host.length > 'unix://'.length) return { socket: host.slice('unix://'.length) };
+  return { error: `DOCKER_HOST=${host}: docker.service manages a local engine on a unix socket (unix:///path)` };
+}
+
+function pingEngine(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = http.request({ socketPath, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
       res.resume();
@@ -79,6 +87,13 @@ function dockerPing(socketPath = DOCKER_SOCKET): Promise<boolean> {
 
 /** docker.service: the host's engine is shared by every machine; start dockerd only when none answers. */
 async function dockerEngine(): Promise<number> {
+  const where = dockerSocketOf(process.env);
+  if ('error' in where) {
+    out(`docker.service: ${where.error}`);
+    return 1;
+  }
+  const DOCKER_SOCKET = where.socket;
+  const dockerPing = (): Promise<boolean> => pingEngine(DOCKER_SOCKET);
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
@@ -101,13 +116,13 @@ async function dockerEngine(): Promise<number> {
     }
     return 0;
   }
-  const dockerd = findExecutable('dockerd');
+  const dockerd = findExecutable('dockerd', process.env.PATH ?? DEFAULT_PATH);
   if (!dockerd) {
     out(`docker.service: no Docker engine answers at unix://${DOCKER_SOCKET} and dockerd is not installed; install Docker or start its engine`);
     return 1;
   }
   out(`No Docker engine answers at unix://${DOCKER_SOCKET}: starting ${dockerd}`);
-  const child = spawn(dockerd, [], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(dockerd, DOCKER_SOCKET === '/var/run/docker.sock' ? [] : ['--host', `unix://${DOCKER_SOCKET}`], { stdio: ['ignore', 'inherit', 'inherit'] });
   let exited: number | null = null;
   const exit = new Promise<void>((resolve) => child.once('exit', (code, signal) => {
     exited = code ?? (signal ? 128 : 1);

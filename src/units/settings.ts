@@ -482,6 +482,18 @@ function envFromValue(c: Ctx, a: Assignment): void {
   }
 }
 
+/**
+ * The assignment's value with its specifiers expanded; when that fails,
+ * systemd's warning (some parsers quote the value in it, some do not) and
+ * undefined: the assignment is ignored.
+ */
+function expanded(c: Ctx, a: Assignment, quoted = true): string | undefined {
+  const e = c.expand(a.value);
+  if (e.ok) return e.value;
+  err(c, a, `Failed to resolve unit specifiers in ${quoted ? `'${a.value}'` : a.value}, ignoring: ${e.error}`);
+  return undefined;
+}
+
 // --- Tables ----------------------------------------------------------------
 
 type Handler = (c: Ctx, a: Assignment) => Outcome;
@@ -570,13 +582,10 @@ const SERVICE_KEYS: Record<string, Handler> = {
       svc.environmentFiles = [];
       return;
     }
-    const e = c.expand(a.value);
-    if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
-      return;
-    }
-    const optional = e.value.startsWith('-');
-    const path = optional ? e.value.slice(1) : e.value;
+    const value = expanded(c, a);
+    if (value === undefined) return;
+    const optional = value.startsWith('-');
+    const path = optional ? value.slice(1) : value;
     if (!isAbsolute(path)) {
       err(c, a, `EnvironmentFile= path is not absolute, ignoring: ${path}`);
       return;
@@ -618,13 +627,10 @@ const SERVICE_KEYS: Record<string, Handler> = {
       svc.pidFile = null;
       return;
     }
-    const e = c.expand(a.value);
-    if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
-      return;
-    }
+    const value = expanded(c, a);
+    if (value === undefined) return;
     // Relative paths are taken below /run; the legacy /var/run is mapped to /run.
-    svc.pidFile = legacyRunPath(c, a, simplifyPath(isAbsolute(e.value) ? e.value : `/run/${e.value}`));
+    svc.pidFile = legacyRunPath(c, a, simplifyPath(isAbsolute(value) ? value : `/run/${value}`));
   },
   NotifyAccess: enumParser(NOTIFY_ACCESS, 'notify access specifier', (c, v) => (c.s.service!.notifyAccess = v)),
   StandardOutput: outputParser('standardOutput'),
@@ -660,21 +666,18 @@ const SOCKET_KEYS: Record<string, Handler> = {
   ListenDatagram: (c, a) => listen(c, a, 'datagram'),
   Accept: boolParser((c, v) => (c.s.socket!.accept = v)),
   Service: (c, a) => {
-    const e = c.expand(a.value);
-    if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
-      return;
-    }
-    const n = parseUnitName(e.value);
+    const value = expanded(c, a, false);
+    if (value === undefined) return;
+    const n = parseUnitName(value);
     if (!n || n.type !== 'service') {
-      err(c, a, `Unit must be of type service, ignoring: ${e.value}`);
+      err(c, a, `Unit must be of type service, ignoring: ${value}`);
       return;
     }
     if (n.kind === 'template') {
-      err(c, a, `Failed to load unit ${e.value}, ignoring: Unit name ${e.value} is missing the instance name.`);
+      err(c, a, `Failed to load unit ${value}, ignoring: Unit name ${value} is missing the instance name.`);
       return;
     }
-    c.s.socket!.service = e.value;
+    c.s.socket!.service = value;
   },
   SocketMode: (c, a) => {
     const m = parseMode(a.value);
@@ -713,14 +716,11 @@ function listen(c: Ctx, a: Assignment, kind: 'stream' | 'datagram'): Outcome {
     sock.listen = [];
     return;
   }
-  const e = c.expand(a.value);
-  if (!e.ok) {
-    err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
-    return;
-  }
-  const r = parseSocketAddress(e.value);
+  const value = expanded(c, a);
+  if (value === undefined) return;
+  const r = parseSocketAddress(value);
   if (!r.ok) {
-    err(c, a, `Failed to parse address value in '${e.value}', ignoring: ${r.error}`);
+    err(c, a, `Failed to parse address value in '${value}', ignoring: ${r.error}`);
     return;
   }
   if (r.address.family === 'unix') {
@@ -728,7 +728,7 @@ function listen(c: Ctx, a: Assignment, kind: 'stream' | 'datagram'): Outcome {
     sock.listen.push({ kind, address: { family: 'unix', path: p }, text: p });
     return;
   }
-  sock.listen.push({ kind, address: r.address, text: e.value });
+  sock.listen.push({ kind, address: r.address, text: value });
 }
 
 /** /var/run/… becomes /run/…, with the notice systemd logs (path_simplify_and_warn()). */
@@ -742,13 +742,10 @@ function legacyRunPath(c: Ctx, a: Assignment, p: string): string {
 function timerValue(pick: (t: TimerSettings) => number[]) {
   return (c: Ctx, a: Assignment): Outcome => {
     if (a.value === '') return resetTimer(c);
-    const e = c.expand(a.value);
-    if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
-      return;
-    }
-    const v = parseTimespan(e.value);
-    if (v === null) err(c, a, `Failed to parse timer value, ignoring: ${e.value}`);
+    const value = expanded(c, a);
+    if (value === undefined) return;
+    const v = parseTimespan(value);
+    if (v === null) err(c, a, `Failed to parse timer value, ignoring: ${value}`);
     else pick(c.s.timer!).push(v);
   };
 }
@@ -767,13 +764,10 @@ function resetTimer(c: Ctx): Outcome {
 const TIMER_KEYS: Record<string, Handler> = {
   OnCalendar: (c, a) => {
     if (a.value === '') return resetTimer(c);
-    const e = c.expand(a.value);
-    if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in '${a.value}', ignoring: ${e.error}`);
-      return;
-    }
-    const spec = parseCalendar(e.value);
-    if (!spec) err(c, a, `Failed to parse calendar specification, ignoring: ${e.value}`);
+    const value = expanded(c, a);
+    if (value === undefined) return;
+    const spec = parseCalendar(value);
+    if (!spec) err(c, a, `Failed to parse calendar specification, ignoring: ${value}`);
     else c.s.timer!.onCalendar.push(spec);
   },
   OnBootSec: timerValue((t) => t.onBootUsec),
@@ -790,15 +784,12 @@ const TIMER_KEYS: Record<string, Handler> = {
       err(c, a, `Multiple units to trigger specified, ignoring: ${a.value}`);
       return;
     }
-    const e = c.expand(a.value);
-    if (!e.ok) {
-      err(c, a, `Failed to resolve unit specifiers in ${a.value}, ignoring: ${e.error}`);
-      return;
-    }
-    if (!parseUnitName(e.value)) err(c, a, `Unit type not valid, ignoring: ${e.value}`);
-    else if (e.value === c.unitName) err(c, a, `Units cannot trigger themselves, ignoring: ${e.value}`);
+    const value = expanded(c, a, false);
+    if (value === undefined) return;
+    if (!parseUnitName(value)) err(c, a, `Unit type not valid, ignoring: ${value}`);
+    else if (value === c.unitName) err(c, a, `Units cannot trigger themselves, ignoring: ${value}`);
     else {
-      c.s.timer!.unit = e.value;
+      c.s.timer!.unit = value;
       c.triggerSet = true;
     }
   },

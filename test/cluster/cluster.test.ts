@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withHostLock } from '../support/host-lock.js';
-import { listenersOn, processesMentioning } from './helpers.js';
+import { listenersOn, processesMentioning, tearDownCluster } from './helpers.js';
 
 const CORACLE = path.resolve(fileURLToPath(new URL('../../../bin/coracle.js', import.meta.url)));
 
@@ -109,15 +109,7 @@ test('cluster up (discovery service, metadata), status, exec, logs, kill, start,
       assert.deepEqual(processesMentioning(dir), []);
       assert.deepEqual(listenersOn(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']).filter((l) => !/:(?!2379|2380|4001|49153|12379|12380|18087)\d+$/.test(l)), []);
     } finally {
-      if (fs.existsSync(path.join(dir, 'cluster.json'))) coracle(dir, 'down');
-      for (const p of processesMentioning(dir)) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
+      tearDownCluster(dir, () => coracle(dir, 'down'));
     }
   });
 });

@@ -41,3 +41,20 @@ export function listenersOn(addresses: readonly string[]): string[] {
   }
   return out;
 }
+
+/**
+ * A cluster test's cleanup, whatever state it failed in: `cluster down` if a
+ * state file remains (`down` runs it), then SIGKILL to any process still
+ * mentioning the directory, then the directory itself.
+ */
+export function tearDownCluster(dir: string, down: () => void, removeDir = dir): void {
+  if (fs.existsSync(`${dir}/cluster.json`)) down();
+  for (const p of processesMentioning(dir)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  fs.rmSync(removeDir, { recursive: true, force: true });
+}

@@ -3,7 +3,7 @@
 // encoding/json does it, and Go's JSON escaping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodePageToken, encodePageToken, encodeUnit, goJson, pageOf, pageTokenOf, validateName, validateOptions } from '../../src/fleet/api/index.js';
+import { decodePageToken, encodePageToken, encodeUnit, goJson, ListingCache, pageOf, pageTokenOf, validateName, validateOptions } from '../../src/fleet/api/index.js';
 import { decodeMetadataOps, decodeUnit } from '../../src/fleet/api/decode.js';
 
 test('validateName: fleet\'s api.ValidateName', () => {
@@ -71,6 +71,29 @@ test('page tokens: URL-safe base64 of little-endian {limit, page}; pages and the
   assert.deepEqual(pageOf(all, { limit: 2, page: 3 }), { items: [5] });
   assert.deepEqual(pageOf([1, 2], { limit: 2, page: 1 }), { items: [1, 2] });
   assert.deepEqual(pageOf(all, { limit: 2, page: 4 }), { items: [] });
+});
+
+test('paging: the first page reads the registry; later pages reuse that read while it is fresh, and a write drops it', async () => {
+  let clock = 0;
+  let reads = 0;
+  let registry = ['a', 'b', 'c'];
+  const cache = new ListingCache<string>(5000, () => clock);
+  const read = async (): Promise<string[]> => {
+    reads++;
+    return [...registry];
+  };
+  assert.deepEqual(await cache.listing(1, read), ['a', 'b', 'c']);
+  registry = ['a', 'a2', 'b', 'c'];
+  clock = 4000;
+  assert.deepEqual(await cache.listing(2, read), ['a', 'b', 'c'], 'page 2 comes from the view page 1 read');
+  assert.equal(reads, 1);
+  clock = 9001;
+  assert.deepEqual(await cache.listing(2, read), ['a', 'a2', 'b', 'c'], 'too old: read again');
+  assert.deepEqual(await cache.listing(1, read), ['a', 'a2', 'b', 'c'], 'a first page always reads');
+  assert.equal(reads, 3);
+  cache.drop();
+  registry = ['z'];
+  assert.deepEqual(await cache.listing(3, read), ['z'], 'after a write nothing is reused');
 });
 
 test('decoding bodies as Go does: case-insensitive fields, null leaves fields alone, first type error', () => {

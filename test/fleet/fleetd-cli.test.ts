@@ -45,6 +45,12 @@ test('fleetd without a machine ID in its root says where it looked (exit 1)', ()
     const r = run(['--root', root, '--etcd_servers', 'http://127.0.0.169:2379', '--public_ip', '127.0.0.169']);
     assert.equal(r.status, 1);
     assert.ok(r.stderr.includes(`cannot read the machine ID from ${path.join(root, 'etc/machine-id')}`), r.stderr);
+    // A boolean flag alone is true, as with Go's flag package: it takes no value from the next argument.
+    for (const args of [['--disable_engine', '--root', root], ['--root', root, '--disable_engine'], ['--root', root, '--disable_engine=false']]) {
+      const b = run([...args, '--etcd_servers', 'http://127.0.0.169:2379', '--public_ip', '127.0.0.169']);
+      assert.equal(b.status, 1, `${args.join(' ')}: ${b.stderr}`);
+      assert.ok(b.stderr.includes(`cannot read the machine ID from ${path.join(root, 'etc/machine-id')}`), b.stderr);
+    }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -93,7 +93,8 @@ test('cli: the node boots enabled units; enable --now starts; mask refuses start
   writeUnit(root, 'app.service', `[Service]\nExecStart=/bin/sleep ${m}\n[Install]\nWantedBy=multi-user.target\n`);
   fs.mkdirSync(path.join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
   fs.symlinkSync(path.join(root, 'etc/systemd/system/app.service'), path.join(root, 'etc/systemd/system/multi-user.target.wants/app.service'));
-  const outside = path.join(root, 'run/fleet/units/hello.service');
+  // Outside every unit directory (not under run/: /run starts empty at boot).
+  const outside = path.join(root, 'srv/units/hello.service');
   fs.mkdirSync(path.dirname(outside), { recursive: true });
   fs.writeFileSync(outside, '[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n');
   await withNodeProcess(root, async () => {

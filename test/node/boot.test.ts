@@ -185,6 +185,30 @@ test('seed sakura-cloud-config.yml: everything applied, missing units reported, 
   }
 });
 
+test('an Ignition config on a machine with its own /etc: applied on the first boot inside the namespace, its unit runs there, the host untouched', { skip: !canNamespace && 'needs root and unshare for a private /etc' }, async () => {
+  const dir = tempDir();
+  const root = path.join(dir, 'root');
+  const marker = `ignition-ran-${path.basename(dir)}`;
+  const ign = writeConfig(dir, 'config.ign', JSON.stringify({
+    ignition: { version: '2.2.0' },
+    storage: { files: [{ filesystem: 'root', path: '/etc/motd', mode: 420, contents: { source: 'data:,hello%20from%20ignition%0A' } }] },
+    systemd: { units: [{ name: 'mark.service', enabled: true, contents: `[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'cat /etc/motd > /etc/${marker}'\n\n[Install]\nWantedBy=multi-user.target\n` }] },
+  }));
+  const m = await bootNode({ root, address: '127.0.0.217', config: ign, privateEtc: true });
+  try {
+    await waitFor('mark.service to run', async () => (await unitState(root, 'mark.service'))?.activeState === 'active');
+    // The unit read the machine's /etc/motd (Ignition's file) and wrote the machine's /etc.
+    assert.equal(fs.readFileSync(path.join(root, 'etc', marker), 'utf8'), 'hello from ignition\n');
+    assert.equal(fs.existsSync(path.join('/etc', marker)), false, "the host's /etc is untouched");
+    const lines = await journal(root);
+    assert.equal(lines.filter((l) => /Booting for the first time/.test(l)).length, 1, lines.join('\n'));
+    assert.ok(lines.some((l) => /ignition: applied \/usr\/share\/oem\/config\.ign/.test(l)), lines.join('\n'));
+  } finally {
+    await stopNode(m);
+    fs.rmSync(path.join('/etc', marker), { force: true });
+  }
+});
+
 test('seed webserver-unit-cloud-config.yml: the unit is written and enabled for the next boot', async () => {
   const dir = tempDir();
   const root = path.join(dir, 'root');
@@ -255,8 +279,12 @@ test('reboot: a machine stopped and started on the same root rejoins with the sa
     assert.equal((await etcd('http://127.0.0.211:2379/v2/keys/before-reboot', { method: 'PUT', form: 'value=kept' })).status, 201);
     assert.equal(await stopNode(machines[1]!), 0);
     assert.deepEqual(processesOf(path.join(dir, 'r2')), []);
+    // /run is a tmpfs: what the last boot left there is gone after the reboot.
+    fs.writeFileSync(path.join(dir, 'r2/run/left-by-the-last-boot'), 'x');
     machines[1] = await bootNode({ root: path.join(dir, 'r2'), address: '127.0.0.211' });
     await waitFor('etcd on 127.0.0.211 after the reboot', () => etcdHealthy('127.0.0.211'), 60_000);
+    assert.equal(fs.existsSync(path.join(dir, 'r2/run/left-by-the-last-boot')), false);
+    assert.ok(fs.existsSync(path.join(dir, 'r2/run/systemd/system/etcd2.service.d/20-cloudinit.conf')), 'the cloud-config rewrote its runtime drop-in');
     const again = JSON.parse((await etcd('http://127.0.0.211:2379/v2/stats/self')).body) as { id: string };
     assert.equal(again.id, self.id);
     assert.deepEqual((await etcdMembers('127.0.0.211')).map((x) => x.id).sort(), before.map((x) => x.id).sort());
@@ -332,4 +360,29 @@ test('seed swarm-container-linux-config.yml: ct to Ignition, applied on the firs
   assert.equal(second.firstBoot, false);
   assert.deepEqual(await applyFirstBootIgnition(second), []);
   assert.ok(!fs.existsSync(path.join(root, 'etc/systemd/system/docker-swarm-leave.service')));
+});
+
+test('docker.service with no Docker engine and no dockerd fails, and says why in its status and journal', async () => {
+  const dir = tempDir();
+  const root = path.join(dir, 'root');
+  const m = await bootNode({ root, address: '127.0.0.218' });
+  try {
+    // This machine's view: no engine on its socket, no dockerd on its PATH.
+    const dropIn = path.join(root, 'etc/systemd/system/docker.service.d/10-no-engine.conf');
+    fs.mkdirSync(path.dirname(dropIn), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'empty-bin'));
+    fs.writeFileSync(dropIn, `[Service]\nEnvironment=DOCKER_HOST=unix://${dir}/docker.sock\nEnvironment=PATH=${dir}/empty-bin\n`);
+    const ctl = (...args: string[]) => spawnSync(process.execPath, [CORACLE, 'systemctl', '--root', root, ...args], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(ctl('daemon-reload').status, 0);
+    const start = ctl('start', 'docker.service');
+    assert.notEqual(start.status, 0, 'starting docker.service must fail');
+    assert.match(start.stderr, /Job for docker\.service failed/);
+    const st = await unitState(root, 'docker.service');
+    assert.equal(st?.activeState, 'failed');
+    const why = `docker.service: no Docker engine answers at unix://${dir}/docker.sock and dockerd is not installed; install Docker or start its engine`;
+    assert.ok((await journal(root, 'docker.service')).some((l) => l.endsWith(why)), (await journal(root, 'docker.service')).join('\n'));
+    assert.match(ctl('status', 'docker.service').stdout, /Active: failed/);
+  } finally {
+    await stopNode(m);
+  }
 });

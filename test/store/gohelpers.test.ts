@@ -53,6 +53,15 @@ test('path.Clean and path.Join as in Go', () => {
     ['', '.'],
     ['/', '/'],
     ['../../x', '../../x'],
+    // clean already, or nearly: names that start with dots are names
+    ['/a/.b/..c/c..', '/a/.b/..c/c..'],
+    ['.', '.'],
+    ['..', '..'],
+    ['/a/', '/a'],
+    ['/a/.', '/a'],
+    ['/a/..', '/'],
+    ['./a', 'a'],
+    ['/v2/keys/foo', '/v2/keys/foo'],
   ];
   for (const [input, want] of cases) assert.equal(cleanPath(input), want, input);
   assert.equal(joinPath('/1', '/empty/'), '/1/empty');

@@ -1,7 +1,8 @@
 // Real Docker for the end-to-end tests (init, fleet, cluster): the engine,
-// test images built from files (no registry is reachable), the seed's web
-// server image as a `docker save` tar served over local HTTP, and cleanup
-// that only touches what the tests made.
+// test images built from files (by src/cluster/sample-image.ts, the code
+// `cluster up --docker` builds its sample with), the seed's web server image
+// as a `docker save` tar served over local HTTP, and cleanup that only
+// touches what the tests made.
 //
 // Everything here is asynchronous on purpose: a test serves the image tar from
 // its own process (serveFile) while a unit's `curl` downloads it, so a
@@ -10,7 +11,7 @@
 // What the tests make carries the image label `coracle.test` (containers
 // inherit their image's labels, so the seed's own `docker run --name
 // osdn-test-webserver-1 …` is found by it too) or a `coracle-test-` name.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -19,13 +20,17 @@ import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withHostLock } from './host-lock.js';
+import {
+  DOCKER, buildBusyboxImage as buildImageFromFiles, buildWebserverImageTar as buildWebserverTar, dockerOk, run, type RunResult,
+} from '../../src/cluster/sample-image.js';
+import { WEBSERVER_IMAGE, rewriteWebserverSeed } from '../../src/cluster/samples.js';
 
 /** The label every test image carries; its value names what made it. */
 export const TEST_LABEL = 'coracle.test';
 /** Name prefix for test containers and images that are not the seed's own. */
 export const TEST_PREFIX = 'coracle-test-';
 /** The image name the seed units run and `docker load` restores. */
-export const WEBSERVER_IMAGE = 'osdn-test-webserver';
+export { WEBSERVER_IMAGE, DOCKER };
 /** Where the seeds' unit files are. */
 export const SEEDS_DIR = path.resolve(fileURLToPath(import.meta.url), '../../../../../shared/fixtures/seeds');
 /** Set to 1 to let Docker tests skip (with a message) when no engine can be had. CI never sets it. */
@@ -33,39 +38,17 @@ export const WITHOUT_DOCKER_ENV = 'CORACLE_TESTS_WITHOUT_DOCKER';
 /** Where an engine started by these helpers writes its log. */
 export const DOCKERD_LOG = path.join(os.tmpdir(), 'coracle-test-dockerd.log');
 
-/** The docker client: Debian's (matches the engine), else whatever PATH has. */
-export const DOCKER = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => fs.existsSync(p)) ?? 'docker';
 const DOCKERD = ['/usr/sbin/dockerd', '/usr/bin/dockerd'].find((p) => fs.existsSync(p));
-const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p));
 
-export interface RunResult {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** Runs a command (bounded by `timeoutMs`); never throws for a non-zero exit. */
-export function run(file: string, args: string[], opts: { input?: Buffer | string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = execFile(file, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, maxBuffer: 64 << 20 }, (err, out, errText) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : -1) : 0;
-      resolve({ code, out, err: errText || (err && code === -1 ? String(err.message) : '') });
-    });
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
-  });
-}
+export type { RunResult };
+export { run };
 
 /** Runs the docker client. */
 export function docker(...args: string[]): Promise<RunResult> {
   return run(DOCKER, args);
 }
 
-/** Runs the docker client and returns its stdout, or throws with the command and its stderr. */
-export async function dockerOk(...args: string[]): Promise<string> {
-  const r = await docker(...args);
-  if (r.code !== 0) throw new Error(`docker ${args.join(' ')} exited ${r.code}: ${r.err.trim()}`);
-  return r.out;
-}
+export { dockerOk };
 
 /** True when an engine answers `docker info`. */
 export async function dockerAvailable(): Promise<boolean> {
@@ -210,70 +193,21 @@ export interface BusyboxImageOptions {
 }
 
 /**
- * Builds an image from files: a rootfs of the static busybox with a link per
- * applet in /bin, plus `files`, imported with `docker import` under `name`
- * (use the coracle-test- prefix). Returns the image ID.
+ * A busybox image built from files (src/cluster/sample-image.ts), labelled
+ * coracle.test so the cleanup here finds it (use the coracle-test- prefix
+ * for `name`). Returns the image ID.
  */
-export async function buildBusyboxImage(name: string, opts: BusyboxImageOptions = {}): Promise<string> {
-  if (!BUSYBOX) throw new Error('no static busybox at /bin/busybox (apt-get install -y busybox-static)');
-  const rootfs = fs.mkdtempSync(path.join(os.tmpdir(), 'coracle-test-rootfs-'));
-  try {
-    for (const d of ['bin', 'etc', 'tmp', 'www', 'proc', 'sys', 'dev']) fs.mkdirSync(path.join(rootfs, d), { recursive: true });
-    fs.copyFileSync(BUSYBOX, path.join(rootfs, 'bin/busybox'));
-    fs.chmodSync(path.join(rootfs, 'bin/busybox'), 0o755);
-    const applets = (await run(BUSYBOX, ['--list'])).out.split('\n').filter((a) => a && a !== 'busybox');
-    for (const a of applets) fs.symlinkSync('busybox', path.join(rootfs, 'bin', a));
-    fs.writeFileSync(path.join(rootfs, 'etc/passwd'), 'root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n');
-    fs.writeFileSync(path.join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
-    for (const [p, content] of Object.entries(opts.files ?? {})) {
-      const full = path.join(rootfs, p);
-      fs.mkdirSync(path.dirname(full), { recursive: true });
-      fs.writeFileSync(full, content);
-    }
-    const tarball = path.join(rootfs, '..', `${path.basename(rootfs)}.tar`);
-    const t = await run('tar', ['-C', rootfs, '-cf', tarball, '.']);
-    if (t.code !== 0) throw new Error(`tar of the rootfs ${rootfs} failed: ${t.err.trim()}`);
-    try {
-      const out = await dockerOk('import',
-        '--change', `LABEL ${TEST_LABEL}=${opts.label ?? name}`,
-        '--change', `CMD ${JSON.stringify(opts.cmd ?? ['/bin/sh'])}`,
-        tarball, name);
-      return out.trim();
-    } finally {
-      fs.rmSync(tarball, { force: true });
-    }
-  } finally {
-    fs.rmSync(rootfs, { recursive: true, force: true });
-  }
+export function buildBusyboxImage(name: string, opts: BusyboxImageOptions = {}): Promise<string> {
+  return buildImageFromFiles(name, { files: opts.files, cmd: opts.cmd, labels: { [TEST_LABEL]: opts.label ?? name } });
 }
 
 /**
- * The seed's web server image (`osdn-test-webserver`): its default command
- * serves /www over HTTP on port 80 with busybox httpd, and /www/index.html
- * holds `pageText`. httpd runs under a shell that exits on SIGTERM, because a
- * container's PID 1 ignores signals it has no handler for and `docker stop`
- * would otherwise wait its 10 s before SIGKILL.
- *
- * The image is built, saved to `<dir>/osdn-test-webserver.tar` with the tag
- * `osdn-test-webserver:latest`, then removed from the engine again, so it is
- * the unit's own `docker load` that brings it back. Returns the tar's path.
+ * The seed's web server image saved as `<dir>/osdn-test-webserver.tar`
+ * serving `pageText` (the same build `cluster up --docker` does), labelled
+ * coracle.test. Returns the tar's path.
  */
-export async function buildWebserverImageTar(dir: string, pageText: string): Promise<string> {
-  const build = `${TEST_PREFIX}webserver-build-${process.pid}-${Date.now()}`;
-  const id = await buildBusyboxImage(build, {
-    files: { 'www/index.html': `${pageText}\n` },
-    cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM INT; httpd -f -p 80 -h /www & wait'],
-    label: WEBSERVER_IMAGE,
-  });
-  const tar = path.join(dir, `${WEBSERVER_IMAGE}.tar`);
-  try {
-    await dockerOk('tag', id, `${WEBSERVER_IMAGE}:latest`);
-    await dockerOk('save', '-o', tar, `${WEBSERVER_IMAGE}:latest`);
-  } finally {
-    await docker('rmi', `${WEBSERVER_IMAGE}:latest`);
-    await docker('rmi', `${build}:latest`);
-  }
-  return tar;
+export function buildWebserverImageTar(dir: string, pageText: string): Promise<string> {
+  return buildWebserverTar(dir, pageText, { [TEST_LABEL]: WEBSERVER_IMAGE });
 }
 
 export interface FileServer {
@@ -322,23 +256,7 @@ export function readSeed(name: string): string {
   return fs.readFileSync(path.join(SEEDS_DIR, name), 'utf8');
 }
 
-/**
- * A seed web server unit (`osdn-test-webserver.service` or the template) with
- * only what the tests may change: the image URL to `tarUrl`, and the publish
- * `-p 80:80` to `-p ${COREOS_PRIVATE_IPV4}:80:80` read from
- * `EnvironmentFile=/etc/environment`, the CoreOS idiom that gives each
- * machine its own address. Throws if the seed no longer has those lines.
- */
-export function rewriteWebserverSeed(text: string, tarUrl: string): string {
-  const seedUrl = 'http://example.com/pub/osdn-test-webserver.tar';
-  if (!text.includes(seedUrl)) throw new Error(`the seed unit no longer downloads ${seedUrl}`);
-  if (!/ -p 80:80 /.test(text)) throw new Error('the seed unit no longer publishes -p 80:80');
-  if (!/^\[Service\]$/m.test(text)) throw new Error('the seed unit has no [Service] section');
-  return text
-    .replace(seedUrl, tarUrl)
-    .replace(' -p 80:80 ', ' -p ${COREOS_PRIVATE_IPV4}:80:80 ')
-    .replace(/^\[Service\]$/m, '[Service]\nEnvironmentFile=/etc/environment');
-}
+export { rewriteWebserverSeed };
 
 /**
  * A stand-in for the `docker.service` the seeds require: it succeeds when the

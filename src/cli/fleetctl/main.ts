@@ -10,7 +10,6 @@ import { apiTarget, DEFAULT_ENDPOINT, EndpointError } from './endpoint.js';
 import { convertFlag, FlagError, parseFlags, stripFlags, type FlagDef, type FlagValues } from './flags.js';
 import { bareHelp, commandUsage, helpCommandInfo, rootUsage } from './help.js';
 import { HttpFleetClient } from './http-client.js';
-import { registryClient } from './registry-client.js';
 
 const g = (name: string, kind: FlagDef['kind'], def: string, usage: string): FlagDef => ({ name, kind, def, usage });
 
@@ -106,6 +105,8 @@ async function makeClient(io: Io, values: FlagValues, env: NodeJS.ProcessEnv): P
   if (driver === 'etcd') {
     let eps = endpoint;
     if (values.get('experimental-api') === false && endpoint === DEFAULT_ENDPOINT) eps = 'http://127.0.0.1:2379,http://127.0.0.1:4001';
+    // The etcd driver (and its etcd client) loads only when asked for: most runs use the API.
+    const { registryClient } = await import('./registry-client.js');
     return registryClient(io, {
       endpoints: eps.split(','),
       keyPrefix: values.get('etcd-key-prefix') as string,

@@ -76,8 +76,10 @@ interface Peer {
   /** Index into urls of the URL to try next. */
   next: number;
   reachable: boolean;
-  /** When the peer last acknowledged something (ms since epoch). */
+  /** When the peer last acknowledged something (ms since epoch; 0: never). */
   lastSuccess: number;
+  /** The reopen scheduled for when the backoff ends. */
+  retry: NodeJS.Timeout | undefined;
   stats: PeerStats;
 }
 
@@ -130,18 +132,21 @@ export class PeerTransport {
       }
       return;
     }
-    this.peers.set(id, { id, urls, stream: undefined, downUntil: 0, backoffMs: 50, next: 0, reachable: true, lastSuccess: 0, stats: newStats() });
+    this.peers.set(id, { id, urls, stream: undefined, downUntil: 0, backoffMs: 50, next: 0, reachable: true, lastSuccess: 0, retry: undefined, stats: newStats() });
   }
 
   removePeer(id: string): void {
     const p = this.peers.get(id);
+    if (p) this.cancelRetry(p);
     if (p) this.closeStream(p);
     this.peers.delete(id);
   }
 
   /** Whether the peer's stream is up (for stats and health). */
-  reachable(id: string): boolean {
-    return this.peers.get(id)?.reachable ?? false;
+  /** Whether `id` has answered since this member started, and its stream is not known broken. */
+  hasAnswered(id: string): boolean {
+    const p = this.peers.get(id);
+    return p !== undefined && p.reachable && p.lastSuccess > 0;
   }
 
   /** Whether `id` acknowledged something within the last `ms` milliseconds. */
@@ -175,6 +180,11 @@ export class PeerTransport {
    * stalled stream torn down, a closed one reopened after its backoff.
    */
   startProbing(intervalMs: number): NodeJS.Timeout {
+    // The first round at once: a member that just started learns which peers
+    // are up (and may campaign) without waiting a whole interval.
+    setImmediate(() => {
+      for (const p of this.peers.values()) if (!p.stream) this.write(p, []);
+    });
     return setInterval(() => {
       const now = Date.now();
       for (const p of this.peers.values()) {
@@ -271,8 +281,25 @@ export class PeerTransport {
     p.reachable = false;
     p.next++;
     p.downUntil = Date.now() + p.backoffMs;
+    // Reopen when the backoff ends rather than at the next probe: peers of a
+    // cluster starting together come up within a few hundred ms of each other.
+    this.retryAfter(p, p.backoffMs);
     p.backoffMs = Math.min(p.backoffMs * 2, 2000);
     if (!this.stopped) this.hooks.reportUnreachable(p.id);
+  }
+
+  private retryAfter(p: Peer, ms: number): void {
+    if (this.stopped || p.retry) return;
+    p.retry = setTimeout(() => {
+      p.retry = undefined;
+      if (!this.stopped && !p.stream && this.peers.get(p.id) === p) this.write(p, []);
+    }, ms);
+    p.retry.unref();
+  }
+
+  private cancelRetry(p: Peer): void {
+    if (p.retry) clearTimeout(p.retry);
+    p.retry = undefined;
   }
 
   private closeStream(p: Peer): void {
@@ -452,7 +479,10 @@ export class PeerTransport {
 
   stop(): void {
     this.stopped = true;
-    for (const p of this.peers.values()) this.closeStream(p);
+    for (const p of this.peers.values()) {
+      this.cancelRetry(p);
+      this.closeStream(p);
+    }
     this.agent.destroy();
   }
 }

@@ -30,6 +30,7 @@ import { EventFeed } from '../registry/feed.js';
 import { conflictWith, hasMetadata } from '../scheduler/placement.js';
 import { Pacer, WriteWindow } from '../engine/window.js';
 import type { InitDriver, RuntimeState } from './init-driver.js';
+import { scheduleFromJobs, type ScheduleFromJobs } from './fleet-engine-schedule.js';
 
 export interface AgentOptions {
   registry: Registry;
@@ -118,6 +119,11 @@ export class Agent {
   /** This machine's schedule index and the globals index, as last read. */
   private mine = new Map<string, IndexEntry>();
   private globals = new Map<string, IndexEntry>();
+  /** Set while fleet's own engine holds the lease: this machine's units as read from job/ (fleet-engine-schedule.ts). */
+  private fromJobs: ScheduleFromJobs | undefined;
+  /** The lease holder last checked, whether it runs a coracle engine, and how many passes ago. */
+  private engineSeen: { machineID: string; coracle: boolean } | undefined;
+  private passesSinceEngineCheck = Number.POSITIVE_INFINITY;
   private readonly local = new Map<string, Local>();
   /** Per-unit operation chains: one unit's tasks never overlap. */
   private readonly chains = new Map<string, Promise<void>>();
@@ -314,7 +320,34 @@ export class Agent {
 
   private async fullPass(): Promise<void> {
     await this.refreshMetadata().catch(() => undefined);
-    for (const name of new Set([...this.local.keys(), ...this.mine.keys(), ...this.globals.keys()])) this.kick(name);
+    await this.followEngineKind().catch((e: unknown) => this.log.warn('agent could not check which engine leads', { err: (e as Error).message }));
+    const jobs = this.fromJobs;
+    for (const name of new Set([...this.local.keys(), ...this.mine.keys(), ...this.globals.keys(), ...(jobs?.mine.keys() ?? []), ...(jobs?.maybeGlobal.keys() ?? [])])) this.kick(name);
+  }
+
+  /**
+   * Which engine leads decides where this agent reads its units: a coracle
+   * engine keeps the schedule index (followed by watch); fleet's own engine
+   * (a machine still on fleet v1.0.0) only writes job/<name>/target, so then
+   * job/ is read on every pass, as fleet's agent did. The lease is checked
+   * every sixth pass (about 30 s), every pass while fleet's engine leads.
+   */
+  private async followEngineKind(): Promise<void> {
+    if (this.fromJobs === undefined && ++this.passesSinceEngineCheck < 6) return;
+    this.passesSinceEngineCheck = 0;
+    const lease = await this.reg.getLease();
+    if (lease === undefined) return; // no engine now: keep what we follow
+    if (this.engineSeen?.machineID !== lease.machineID) {
+      // every coracle fleetd publishes its agent's endpoint; fleet's does not
+      this.engineSeen = { machineID: lease.machineID, coracle: (await this.reg.agentEndpoint(lease.machineID)) !== undefined };
+    }
+    if (this.engineSeen.coracle) {
+      if (this.fromJobs !== undefined) this.log.info('a coracle engine leads again: following the schedule index', { engine: lease.machineID });
+      this.fromJobs = undefined;
+      return;
+    }
+    if (this.fromJobs === undefined) this.log.info("fleet's own engine leads (no schedule index): reading this machine's units from job/ on every pass", { engine: lease.machineID });
+    this.fromJobs = scheduleFromJobs(await this.reg.jobs(), this.id);
   }
 
   /** Queues a reconcile of one unit (coalesced while one is running). */
@@ -341,8 +374,8 @@ export class Agent {
   }
 
   private async desired(name: string): Promise<Desired | undefined> {
-    const mine = this.mine.get(name);
-    const entry = mine ?? this.globals.get(name);
+    const mine = this.fromJobs ? this.fromJobs.mine.get(name) : this.mine.get(name);
+    const entry = mine ?? (this.fromJobs ? this.fromJobs.maybeGlobal.get(name) : this.globals.get(name));
     if (entry === undefined || entry.targetState === 'inactive') return undefined;
     const file = await this.reg.unitFile(entry.hash);
     if (file === undefined) return undefined;

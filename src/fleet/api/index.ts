@@ -3,5 +3,5 @@ export { createFleetApiHandler, createFleetApiServer, goJson, type FleetApiOptio
 export * from './schema.js';
 export { validateName, validateOptions, isGlobalUnit, toApiOptions, toUnitOptions } from './validate.js';
 export { listUnits, getUnit, machineToApi, stateToApi } from './entities.js';
-export { pageOf, pageTokenOf, PageTokenError } from './paging.js';
+export { ListingCache, pageOf, pageTokenOf, PageTokenError } from './paging.js';
 export { discoveryDocument } from './discovery.js';

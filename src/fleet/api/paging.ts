@@ -28,3 +28,33 @@ export function pageOf<T>(all: readonly T[], tok: PageToken): { items: T[]; next
   if (stop >= all.length) return { items: all.slice(start) };
   return { items: all.slice(start, stop), next: encodePageToken({ limit: tok.limit, page: tok.page + 1 }) };
 }
+
+/**
+ * The listing a paged collection is cut from. The first page reads the
+ * registry; the pages after it reuse that read while it is at most
+ * `maxAgeMs` old, so one client's walk through the pages is one consistent
+ * view and costs one registry read instead of one per page (fleet re-read
+ * everything for every page, and a unit added meanwhile could shift one onto
+ * two pages or none). A write through this API drops the listing.
+ */
+export class ListingCache<T> {
+  private last: { at: number; all: readonly T[] } | undefined;
+
+  constructor(
+    private readonly maxAgeMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async listing(page: number, read: () => Promise<readonly T[]>): Promise<readonly T[]> {
+    const last = this.last;
+    if (page > 1 && last !== undefined && this.now() - last.at <= this.maxAgeMs) return last.all;
+    const at = this.now();
+    const all = await read();
+    this.last = { at, all };
+    return all;
+  }
+
+  drop(): void {
+    this.last = undefined;
+  }
+}

@@ -14,7 +14,7 @@ import { silentLogger } from '../../common/log.js';
 import { decodeMetadataOps, decodeUnit, DecodeError } from './decode.js';
 import { discoveryJSON } from './discovery.js';
 import { createUnit, getUnit, JobStateError, jobStateOf, listUnits, machineToApi, stateToApi } from './entities.js';
-import { pageOf, pageTokenOf, PageTokenError } from './paging.js';
+import { ListingCache, pageOf, pageTokenOf, PageTokenError } from './paging.js';
 import { encodeMachine, encodeUnit, encodeUnitState, type ApiUnit } from './schema.js';
 import { toUnitOptions, validateName, validateOptions } from './validate.js';
 
@@ -121,6 +121,16 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
   const log = opts.log ?? silentLogger;
   const maxBody = opts.maxBodyBytes ?? 1 << 20;
   const metrics = new Metrics();
+  // A walk through the pages of one collection reads the registry once (paging.ts).
+  const LISTING_MAX_AGE_MS = 5000;
+  const unitListing = new ListingCache<Awaited<ReturnType<typeof listUnits>>[number]>(LISTING_MAX_AGE_MS);
+  const stateListing = new ListingCache<Awaited<ReturnType<Registry['unitStates']>>[number]>(LISTING_MAX_AGE_MS);
+  const machineListing = new ListingCache<Awaited<ReturnType<Registry['machines']>>[number]>(LISTING_MAX_AGE_MS);
+  const wrote = (): void => {
+    unitListing.drop();
+    stateListing.drop();
+    machineListing.drop();
+  };
 
   const send = (res: http.ServerResponse, code: number, body?: unknown): void => {
     if (body === undefined) {
@@ -162,7 +172,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
     if (item === undefined) {
       if (req.method !== 'GET') throw new ApiError(405, 'only GET supported against this resource');
       const tok = page(url);
-      const all = await guard('fetching page of Units', () => listUnits(reg));
+      const all = await guard('fetching page of Units', () => unitListing.listing(tok.page, () => listUnits(reg)));
       const p = pageOf(all, tok);
       send(res, 200, pageBody('units', p.items.map(encodeUnit), p.next));
       return;
@@ -260,7 +270,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
       const tok = page(url);
       const machineID = url.searchParams.get('machineID') ?? '';
       const unitName = url.searchParams.get('unitName') ?? '';
-      const all = (await guard('fetching page of UnitStates', () => reg.unitStates())).filter(
+      const all = (await guard('fetching page of UnitStates', () => stateListing.listing(tok.page, () => reg.unitStates()))).filter(
         (s) => (machineID === '' || s.machineID === machineID) && (unitName === '' || s.name === unitName),
       );
       const p = pageOf(all, tok);
@@ -278,7 +288,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
   const machines = async (req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> => {
     if (req.method === 'GET') {
       const tok = page(url);
-      const all = await guard('fetching page of Machines', () => reg.machines());
+      const all = await guard('fetching page of Machines', () => machineListing.listing(tok.page, () => reg.machines()));
       const p = pageOf(all, tok);
       send(res, 200, pageBody('machines', p.items.map((m) => encodeMachine(machineToApi(m))), p.next));
       return;
@@ -372,6 +382,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
     log.debug('HTTP request', { method: req.method, url: req.url });
     const started = process.hrtime.bigint();
     res.setHeader('Server', `fleetd/${version}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') wrote();
     let route_ = 'other';
     res.on('finish', () => metrics.record(req.method ?? '', route_, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     const url = new URL(req.url ?? '/', 'http://fleet');

@@ -2,9 +2,10 @@
 // (coracle's D-Bus). Routes are listed in src/init/README.md.
 import fs from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { parseSignal, parseUnitName } from '../../units/index.js';
+import { answers } from '../client.js';
 import { planDisable, planEnable, planLink, planMask, planUnmask, unitFileState, type InstallChange, type InstallPlan } from '../install.js';
 import type { UnitStatus } from '../manager.js';
 import type { JobType } from '../states.js';
@@ -131,18 +132,6 @@ export function transientUnit(body: Record<string, unknown>): { name: string | n
   }
   lines.push(`ExecStart=${cmd.map(quoteWord).join(' ')}`, '');
   return { name, text: lines.join('\n') };
-}
-
-/** Whether something accepts connections on the unix socket. */
-export function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(socketPath);
-    c.once('connect', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.once('error', () => resolve(false));
-  });
 }
 
 const JOB_ACTIONS: Record<string, JobType> = { start: 'start', stop: 'stop', restart: 'restart', reload: 'reload' };
