@@ -12,6 +12,12 @@ const { values: a } = parseArgs({ options: { etcd: { type: 'string' }, local: { 
 const client = new EtcdClient({ endpoints: a.etcd!.split(','), localAddress: a.local!, headerTimeoutPerRequest: 5000 });
 const registry = new Registry(client, { requestTimeoutMs: 10_000 });
 const engine = new Engine({ registry, machineID: 'bench-engine', reconcileIntervalMs: Number(a.interval), log: jsonLogger({ level: Number(a.verbosity) > 0 ? 'debug' : 'warn', base: { proc: 'engine' } }), verbosity: Number(a.verbosity) });
+// a coracle fleetd publishes its agent's endpoint, and agents take a lease
+// holder without one for fleet's own engine (then they read all of job/ on
+// every pass): this engine runs without an agent, so it publishes one
+const publishEndpoint = (): Promise<void> => registry.setAgentEndpoint('bench-engine', `http://${a.local}:1`, 30).catch(() => undefined);
+await publishEndpoint();
+const endpointTimer = setInterval(() => void publishEndpoint(), 10_000);
 engine.start();
 const timer = setInterval(() => {
   process.stdout.write(JSON.stringify({ t: Date.now(), ...engine.metrics }) + '\n');
@@ -19,6 +25,7 @@ const timer = setInterval(() => {
 process.on('SIGTERM', () => {
   void (async () => {
     clearInterval(timer);
+    clearInterval(endpointTimer);
     await engine.stop();
     const cpu = process.cpuUsage();
     process.stdout.write(JSON.stringify({ final: true, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...engine.metrics }) + '\n');
