@@ -2,7 +2,7 @@
 // Agent with an in-memory init) and one engine (in its own process) against a
 // 3-member `coracle etcd`, then U units submitted at once.
 //
-//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--ttl 30] [--timeout 600] [--keep-logs DIR]
+//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--ttl 30] [--timeout 600] [--keep-logs DIR] [--profile-engine DIR]
 //
 // --ttl is the agents' agent_ttl in seconds (fleet's default 30): every
 // launched unit costs 3 writes per ttl*4/5 to keep its state and job-state.
@@ -16,7 +16,8 @@
 // state published, the engine's placements per second (first to last
 // placement), and CPU seconds of the engine, the agents and each etcd member
 // over the run. Addresses 127.0.0.171–177. Every process it starts is stopped
-// by PID and its temp dir removed; it stops by itself after --timeout seconds.
+// by PID and its temp dir removed; it stops by itself after --timeout seconds,
+// and SIGTERM / SIGINT end a run the same way.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,14 +45,13 @@ const { values: a } = parseArgs({
   },
 });
 if (a.help) {
-  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//') && !l.startsWith('//# sourceMappingURL')).map((l) => l.slice(3)).join('\n') + '\n');
   process.exit(0);
 }
 const machines = Number(a.machines);
 const units = Number(a.units);
 const procs = Math.max(1, Math.min(Number(a.procs), machines));
 let deadline = Date.now() + Number(a.timeout) * 1000;
-// SIGTERM / SIGINT end the run as a timeout does: every child stopped, the temp dir removed
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => (deadline = 0));
 const ETCD_IPS = ['127.0.0.171', '127.0.0.172', '127.0.0.173'];
 const endpoints = ETCD_IPS.map((ip) => `http://${ip}:2379`);
