@@ -1,19 +1,19 @@
 // Child process of the fleet benchmark: N lightweight agents (fleet's real
 // Agent class, a fake in-memory init) sharing one etcd client. Prints its CPU
 // use as JSON on SIGTERM, after stopping the agents without unloading units.
-//   node dist/bench/fleet/agents.js --count N --first K --etcd URL,URL --local 127.0.0.174 --ttl 30 [--stream] [--dir DIR]
+//   node dist/bench/fleet/agents.js --count N --first K --etcd URL,URL --local 127.0.0.174 --ttl 30 [--dir DIR]
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EtcdClient } from '../../src/client/index.js';
-import { Agent } from '../../src/fleet/agent/agent.js';
+import { Agent, newAgentPacer } from '../../src/fleet/agent/agent.js';
 import { Registry, FLEET_VERSION } from '../../src/fleet/registry/index.js';
-import { silentLogger } from '../../src/common/log.js';
+import { jsonLogger } from '../../src/common/log.js';
 import { FakeInit } from './fake-init.js';
 
 const { values: a } = parseArgs({
-  options: { count: { type: 'string' }, first: { type: 'string' }, etcd: { type: 'string' }, local: { type: 'string' }, ttl: { type: 'string', default: '30' }, stream: { type: 'boolean', default: false }, dir: { type: 'string' } },
+  options: { count: { type: 'string' }, first: { type: 'string' }, etcd: { type: 'string' }, local: { type: 'string' }, ttl: { type: 'string', default: '30' }, dir: { type: 'string' } },
 });
 const count = Number(a.count);
 const first = Number(a.first);
@@ -21,6 +21,10 @@ const client = new EtcdClient({ endpoints: a.etcd!.split(','), localAddress: a.l
 const registry = new Registry(client, { requestTimeoutMs: 10_000 });
 // under the runner's temp dir when given, so a killed run leaves nothing behind
 const dir = a.dir !== undefined ? (fs.mkdirSync(a.dir, { recursive: true }), a.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-agents-'));
+// one write window for the whole process, as the agents share one client
+const pacer = newAgentPacer();
+// warnings and errors on stderr (the runner sends them to a log file)
+const log = jsonLogger({ level: 'warn', base: { proc: `agents-${first}` } });
 const agents: Agent[] = [];
 for (let i = 0; i < count; i++) {
   const n = first + i;
@@ -32,8 +36,8 @@ for (let i = 0; i < count; i++) {
       machine: { ID: id, PublicIP: `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`, Metadata: {}, Capabilities: { DISABLE_ENGINE: true, GRPC: false }, Version: FLEET_VERSION },
       ttlSeconds: Number(a.ttl),
       unitsDir: path.join(dir, id),
-      log: silentLogger,
-      streamWatch: a.stream === true,
+      log,
+      pacer,
     }),
   );
 }

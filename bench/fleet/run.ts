@@ -2,14 +2,22 @@
 // Agent with an in-memory init) and one engine (in its own process) against a
 // 3-member `coracle etcd`, then U units submitted at once.
 //
-//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--stream-watches] [--timeout 600]
+//   npm run bench:fleet -- [--machines 100] [--units 10000] [--procs 2] [--ttl 30] [--timeout 600] [--keep-logs DIR] [--profile-engine DIR]
+//
+// --ttl is the agents' agent_ttl in seconds (fleet's default 30): every
+// launched unit costs 3 writes per ttl*4/5 to keep its state and job-state.
+//
+// --profile-engine DIR writes the engine's CPU profile (node --cpu-prof) into DIR.
+// --keep-logs DIR keeps the etcd members', the engine's and the agents'
+// logs (warnings and errors of fleet, everything of etcd) in DIR.
 //
 // Reports: submit time, time from the first submit until every unit is
 // launched (job-state = target, what fleetctl shows as launched) and its
 // state published, the engine's placements per second (first to last
 // placement), and CPU seconds of the engine, the agents and each etcd member
 // over the run. Addresses 127.0.0.171–177. Every process it starts is stopped
-// by PID and its temp dir removed; it stops by itself after --timeout seconds.
+// by PID and its temp dir removed; it stops by itself after --timeout seconds,
+// and SIGTERM / SIGINT end a run the same way.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,25 +37,30 @@ const { values: a } = parseArgs({
     machines: { type: 'string', default: '100' },
     units: { type: 'string', default: '10000' },
     procs: { type: 'string', default: '2' },
-    'stream-watches': { type: 'boolean', default: false },
     timeout: { type: 'string', default: '600' },
+    ttl: { type: 'string', default: '30' },
+    'keep-logs': { type: 'string' },
+    'profile-engine': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (a.help) {
-  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+  process.stdout.write(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//') && !l.startsWith('//# sourceMappingURL')).map((l) => l.slice(3)).join('\n') + '\n');
   process.exit(0);
 }
 const machines = Number(a.machines);
 const units = Number(a.units);
 const procs = Math.max(1, Math.min(Number(a.procs), machines));
-const stream = a['stream-watches'] === true;
-const deadline = Date.now() + Number(a.timeout) * 1000;
+let deadline = Date.now() + Number(a.timeout) * 1000;
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => (deadline = 0));
 const ETCD_IPS = ['127.0.0.171', '127.0.0.172', '127.0.0.173'];
 const endpoints = ETCD_IPS.map((ip) => `http://${ip}:2379`);
 
 const children: ChildProcess[] = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-bench-'));
+const logs = path.join(tmp, 'logs');
+fs.mkdirSync(logs);
+const logFile = (name: string): number => fs.openSync(path.join(logs, name), 'a');
 
 function lines(child: ChildProcess, onLine: (l: string) => void): void {
   let buf = '';
@@ -105,7 +118,7 @@ async function main(): Promise<void> {
       '--listen-client-urls', `http://${ip}:2379`, '--advertise-client-urls', `http://${ip}:2379`,
       '--listen-peer-urls', `http://${ip}:2380`, '--initial-advertise-peer-urls', `http://${ip}:2380`,
       '--initial-cluster', ic, '--initial-cluster-state', 'new',
-    ], { stdio: ['ignore', 'ignore', 'ignore'] });
+    ], { stdio: ['ignore', logFile(`etcd-b${i + 1}.log`), logFile(`etcd-b${i + 1}.log`)] });
     children.push(c);
     return c;
   });
@@ -122,12 +135,15 @@ async function main(): Promise<void> {
     if (count <= 0) break;
     const c = spawn(process.execPath, [
       path.join(HERE, 'agents.js'), '--count', String(count), '--first', String(p * per + 1), '--etcd', endpoints.join(','),
-      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`), ...(stream ? ['--stream'] : []),
-    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+      '--local', p % 2 === 0 ? '127.0.0.174' : '127.0.0.175', '--dir', path.join(tmp, `agents-${p}`), '--ttl', a.ttl,
+    ], { stdio: ['ignore', 'pipe', logFile(`agents-${p}.log`)] });
     lines(c, (l) => {
       const o = JSON.parse(l) as Record<string, number>;
       if (o.ready !== undefined) ready += o.ready;
       if (o.cpuSeconds !== undefined) agentFinal.push(o);
+    });
+    c.on('exit', (code, sig) => {
+      if (code !== 0) process.stderr.write(`agents process ${p} exited with ${code ?? sig}\n`);
     });
     children.push(c);
     agentProcs.push(c);
@@ -156,13 +172,15 @@ async function main(): Promise<void> {
 
   // 5. the engine starts only now, so its placement rate is measured on its own
   //    (with units arriving one by one it could only follow the submit rate)
-  const engine = spawn(process.execPath, [path.join(HERE, 'engine.js'), '--etcd', endpoints.join(','), '--local', '127.0.0.176', ...(stream ? ['--stream'] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const prof = a['profile-engine'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', a['profile-engine']] : [];
+  const engine = spawn(process.execPath, [...prof, path.join(HERE, 'engine.js'), '--etcd', endpoints.join(','), '--local', '127.0.0.176'], { stdio: ['ignore', 'pipe', logFile('engine.log')] });
   children.push(engine);
   let leader = false;
   let firstPlacement = 0;
   let lastPlacement = 0;
   let placed = 0;
   let engineFinal: Record<string, number> | undefined;
+  let engineNow: Record<string, number | boolean> = {};
   lines(engine, (l) => {
     const o = JSON.parse(l) as Record<string, number | boolean>;
     if (o.final === true) {
@@ -170,6 +188,7 @@ async function main(): Promise<void> {
       return;
     }
     leader = o.leader === true;
+    engineNow = o;
     const s = Number(o.scheduled);
     if (s > placed) {
       if (placed === 0) firstPlacement = Number(o.t);
@@ -187,7 +206,12 @@ async function main(): Promise<void> {
     const jobs = await reg.jobs();
     const launched = jobs.filter((j) => j.target !== undefined && j.heartbeat === j.target).length;
     if (Date.now() - lastReport > 5000) {
-      process.stderr.write(`  ${((Date.now() - tEngine) / 1000).toFixed(0)} s after engine start: placed ${placed}, launched ${launched}/${units}\n`);
+      const live = (await reg.machines().catch(() => [])).length;
+      const e = engineNow;
+      process.stderr.write(
+        `  ${((Date.now() - tEngine) / 1000).toFixed(0)} s after engine start: placed ${placed}, launched ${launched}/${units}, machines alive ${live}/${machines}` +
+          ` (engine: window ${e.writeWindow}, cuts ${e.writeWindowCuts}, failed writes ${e.failedWrites}, retrying ${e.retrying}, resyncs ${e.resyncs}, leader changes ${e.leaderChanges})\n`,
+      );
       lastReport = Date.now();
     }
     if (launched >= units) {
@@ -199,7 +223,7 @@ async function main(): Promise<void> {
       }
     }
     if (Date.now() > deadline) throw new Error(`timed out: ${launched}/${units} launched`);
-    await sleep(1000);
+    await sleep(2000); // a read of every job is itself load on etcd
   }
   const cpu1 = { etcd: members.map((m) => cpuSecondsOf(m.pid!)), engine: cpuSecondsOf(engine.pid!), agents: agentProcs.map((c) => cpuSecondsOf(c.pid!)) };
 
@@ -215,7 +239,7 @@ async function main(): Promise<void> {
   const etcdCpu = cpu1.etcd.map((v, i) => v - cpu0.etcd[i]!);
   const agentsCpu = cpu1.agents.reduce((s, v, i) => s + (v - cpu0.agents[i]!), 0);
   const summary = {
-    machines, units, agentProcesses: agentProcs.length, watches: stream ? 'streamed' : 'polled',
+    machines, units, agentProcesses: agentProcs.length,
     submitSeconds: (tSubmitted - t0) / 1000,
     submitToAllLaunchedSeconds: wall,
     placementsPerSecond: Math.round(units / placeSpan),
@@ -224,6 +248,7 @@ async function main(): Promise<void> {
     agentsCpuSeconds: +agentsCpu.toFixed(2),
     etcdCpuSeconds: etcdCpu.map((v) => +v.toFixed(2)),
     engineMetrics: engineFinal,
+    agentReports: agentFinal.length,
     agentEvents: agentFinal.reduce((s, o) => s + (o.events ?? 0), 0),
     loadavg: os.loadavg().map((v) => +v.toFixed(2)),
   };
@@ -247,6 +272,11 @@ try {
   await sleep(1000);
   for (const c of children) {
     if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+  if (a['keep-logs'] !== undefined) {
+    fs.mkdirSync(a['keep-logs'], { recursive: true });
+    for (const f of fs.readdirSync(logs)) fs.copyFileSync(path.join(logs, f), path.join(a['keep-logs'], f));
+    process.stderr.write(`logs kept in ${a['keep-logs']}\n`);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
 }

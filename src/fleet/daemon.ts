@@ -115,7 +115,7 @@ export class FleetDaemon {
     });
     this.engine = cfg.disableEngine
       ? undefined
-      : new Engine({ registry: this.registry, machineID: id, reconcileIntervalMs: cfg.engineReconcileInterval * 1000, log: opts.log });
+      : new Engine({ registry: this.registry, machineID: id, reconcileIntervalMs: cfg.engineReconcileInterval * 1000, log: opts.log, verbosity: cfg.verbosity });
   }
 
   private agentListen(): { host: string; port: number } {
@@ -230,6 +230,8 @@ export class FleetDaemon {
       g('fleet_engine_unscheduled_total', 'Unschedule writes.', e.unscheduled, 'counter');
       g('fleet_engine_failed_writes_total', 'Failed engine writes.', e.failedWrites, 'counter');
       g('fleet_engine_unschedulable_units', 'Units no machine can take.', e.unschedulable);
+      g('fleet_engine_write_window', 'Registry writes the engine lets be in flight now (adapts to etcd).', e.writeWindow);
+      g('fleet_engine_retrying_units', 'Units whose failed write waits for its retry.', e.retrying);
       g('fleet_engine_last_batch_seconds', 'Duration of the last reconcile batch.', e.lastBatchMs / 1000);
     }
     const m = process.memoryUsage();

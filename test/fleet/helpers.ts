@@ -97,7 +97,7 @@ export class FleetMachine {
       ...(this.spec.extra ?? []),
       ...(process.env.FLEET_TEST_VERBOSE ? ['--verbosity', '1'] : []),
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(process.env.FLEET_DEBUG_EVENTS ? { FLEET_DEBUG_EVENTS: '1' } : {}) } });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     this.fleetd = new Proc(child, `fleetd ${this.spec.ip}`);
     await waitFor(`fleetd of ${this.spec.ip} to start`, () => {
       if (!this.fleetd!.alive) throw new Error(`fleetd exited:\n${this.fleetd!.log.join('\n')}`);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { EtcdClient } from '../../src/client/index.js';
 import { Registry, UnitNotFoundError, parseFleetUnit } from '../../src/fleet/registry/index.js';
+import { EventFeed } from '../../src/fleet/registry/feed.js';
 import { startCluster, tempDir, type MemberProcess } from '../etcd/members.js';
 
 let dir: string;
@@ -105,4 +106,76 @@ test('snapshot and watch see every change under the prefix', async () => {
   assert.equal((await reg.unscheduledReason('x.service'))?.reason, 'zero agents available');
   await reg.clearUnscheduledReason('x.service');
   assert.equal((await reg.unscheduledReasons()).size, 0);
+});
+
+test('a job-state renewal keeps the value, renews the TTL and wakes no watcher; a gone key is written again', async () => {
+  await reg.unitHeartbeat('beat.service', 'm1', 30);
+  const before = await client.keys.get('/_coreos.com/fleet/job/beat.service/job-state');
+  const w = client.keys.watcher('/_coreos.com/fleet/job', { afterIndex: before.index, recursive: true });
+  await reg.refreshUnitHeartbeat('beat.service', 'm1', 60);
+  await reg.setTargetState('beat.service', 'launched');
+  const ev = await w.next();
+  w.close();
+  assert.equal(ev.node?.key, '/_coreos.com/fleet/job/beat.service/target-state', 'the renewal itself was not an event for watchers');
+  const after = await client.keys.get('/_coreos.com/fleet/job/beat.service/job-state');
+  assert.equal(after.node?.value, 'm1');
+  assert.ok((after.node?.ttl ?? 0) > 30, `TTL renewed to 60 s, got ${after.node?.ttl}`);
+  // another machine's heartbeat is replaced by ours (fleet's plain set), a missing one recreated
+  await reg.unitHeartbeat('beat.service', 'm2', 30);
+  await reg.refreshUnitHeartbeat('beat.service', 'm1', 30);
+  assert.equal((await client.keys.get('/_coreos.com/fleet/job/beat.service/job-state')).node?.value, 'm1');
+  await reg.clearUnitHeartbeat('beat.service');
+  await reg.refreshUnitHeartbeat('beat.service', 'm1', 30);
+  assert.equal((await client.keys.get('/_coreos.com/fleet/job/beat.service/job-state')).node?.value, 'm1');
+  await client.keys.delete('/_coreos.com/fleet/job/beat.service', { recursive: true });
+});
+
+test('an event feed opened before a snapshot delivers every later change once, in order, even hundreds at once', async () => {
+  const dir = '/_coreos.com/fleet/coracle/schedule/feedtest';
+  const signal = new AbortController().signal;
+  await client.keys.set(`${dir}/before`, 'x');
+  const feed = new EventFeed(reg, dir);
+  await feed.open(signal);
+  await client.keys.set(`${dir}/between`, 'y'); // in the snapshot and on the stream: delivered once (by the snapshot)
+  const snap = await reg.snapshotOf(dir);
+  feed.startAfter(snap.index);
+  assert.deepEqual((snap.node?.nodes ?? []).map((n) => n.key?.split('/').pop()).sort(), ['before', 'between']);
+  // more concurrent writes than a watcher buffers (100): one applied batch can carry them all
+  const n = 300;
+  await Promise.all(Array.from({ length: n }, (_, i) => client.keys.set(`${dir}/k${i}`, String(i))));
+  const seen: number[] = [];
+  const keys = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const ev = await feed.next(signal);
+    seen.push(ev.node?.modifiedIndex ?? 0);
+    keys.add(ev.node?.key?.split('/').pop() ?? '');
+  }
+  feed.close();
+  assert.equal(keys.size, n);
+  assert.ok(!keys.has('between') && !keys.has('before'));
+  assert.deepEqual(seen, [...seen].sort((a, b) => a - b), 'in index order');
+  assert.equal(feed.catchUps, 0, 'all of it on the live stream');
+  await client.keys.delete(dir, { recursive: true });
+});
+
+test('an event feed from a past index catches up one event per request, then follows the live stream', async () => {
+  const dir = '/_coreos.com/fleet/coracle/schedule/feedpast';
+  const first = await client.keys.set(`${dir}/a`, '1');
+  await client.keys.set(`${dir}/b`, '2');
+  await client.keys.set(`${dir}/c`, '3');
+  const feed = new EventFeed(reg, dir, first.node!.modifiedIndex!);
+  const signal = new AbortController().signal;
+  const got: string[] = [];
+  for (let i = 0; i < 2; i++) got.push((await feed.next(signal)).node?.key?.split('/').pop() ?? '');
+  assert.deepEqual(got, ['b', 'c']);
+  assert.equal(feed.catchUps, 2, 'both came from history, one connection each');
+  const live = feed.next(signal);
+  await client.keys.set(`${dir}/d`, '4');
+  assert.equal((await live).node?.key?.split('/').pop(), 'd');
+  const more = feed.next(signal);
+  await client.keys.set(`${dir}/e`, '5');
+  assert.equal((await more).node?.key?.split('/').pop(), 'e');
+  assert.ok(feed.catchUps <= 3, 'the live stream carried the later events');
+  feed.close();
+  await client.keys.delete(dir, { recursive: true });
 });

@@ -330,7 +330,10 @@ function watch(server: EtcdServer, req: http.IncomingMessage, res: http.ServerRe
     }
     if (w.overflowed || (w.removed && !k.stream)) finish();
   };
-  w.setListener(() => setImmediate(pump));
+  // A stream is written at once: one applied batch of entries can hold more
+  // events than the watcher's buffer, which a deferred pump would overflow
+  // (ending the stream). A single-event poll can wait for the next turn.
+  w.setListener(k.stream ? pump : () => setImmediate(pump));
   req.on('close', finish);
   res.on('close', finish);
   pump();

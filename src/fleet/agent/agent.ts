@@ -8,20 +8,27 @@
 //
 // Per unit, in fleet's order: unload, load, stop, start. Loading writes the
 // re-serialized file into <root>/run/fleet/units/ and links it into the init.
+//
+// Unit writes (states, job-state heartbeats) go through an adaptive window
+// (../engine/window.ts), shared by the agents of one process when given,
+// so a burst of placements does not flood etcd; the machine heartbeat does
+// not wait in that window, so the machine never expires because its own
+// units keep etcd busy.
 
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../common/log.js';
-import { EtcdError } from '../../client/errors.js';
+import { CanceledError, EtcdError } from '../../client/errors.js';
 import type { KeysResponse } from '../../client/types.js';
-import type { Watcher } from '../../client/watcher.js';
 import {
   FLEET_VERSION, decodeIndexEntry, requirementsOf, sha1Hex,
   type FleetUnitFile, type IndexEntry, type JobState, type MachineState, type Registry, type Requirements,
 } from '../registry/index.js';
 import type { Node } from '../../client/types.js';
-import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
+import { ERROR_EVENT_INDEX_CLEARED } from '../registry/registry.js';
+import { EventFeed } from '../registry/feed.js';
 import { conflictWith, hasMetadata } from '../scheduler/placement.js';
+import { Pacer, WriteWindow } from '../engine/window.js';
 import type { InitDriver, RuntimeState } from './init-driver.js';
 import { scheduleFromJobs, type ScheduleFromJobs } from './fleet-engine-schedule.js';
 
@@ -36,9 +43,20 @@ export interface AgentOptions {
   log: Logger;
   /** Local reconcile period (fleet: 5 s). */
   reconcileIntervalMs?: number;
-  streamWatch?: boolean;
   /** URL of this agent's status/journal endpoint, published in the registry. */
   endpointURL?: string;
+  /** The window unit writes go through (share one between agents of one process); default: the agent's own. */
+  pacer?: Pacer;
+}
+
+/**
+ * A window for agents' unit writes: an etcd answer ("key not found") is not
+ * congestion. Narrower and quicker to back off than the engine's (64 in
+ * flight, slow at 1 s), so agents catching up on a burst leave etcd room for
+ * the engine's lease and placements and for machine heartbeats.
+ */
+export function newAgentPacer(): Pacer {
+  return new Pacer(new WriteWindow({ initial: 16, max: 64, slowMs: 1000 }), (e) => !(e instanceof CanceledError) && !(e instanceof EtcdError && e.errorCode < 300));
 }
 
 interface Local {
@@ -54,6 +72,11 @@ interface Local {
   unloading?: boolean;
   /** The publish in flight, awaited before the state is removed. */
   publishing?: Promise<void>;
+  /** The job-state heartbeat of a launched unit failed: written again on the next pass. */
+  heartbeatOwed?: boolean;
+  /** When its state / its job-state was last written (ms, monotonic): each is renewed ttl*4/5 after its own write. */
+  stateWritten?: number;
+  beatWritten?: number;
 }
 
 interface Desired {
@@ -104,16 +127,18 @@ export class Agent {
   /** Per-unit operation chains: one unit's tasks never overlap. */
   private readonly chains = new Map<string, Promise<void>>();
   private readonly dirty = new Set<string>();
-  private watcher: Watcher | undefined;
   private dynamicMetadata: Record<string, string> | null = null;
   private tasks: Promise<void>[] = [];
   private started = false;
+  private readonly pacer: Pacer;
+  private dropQueued = false;
   readonly metrics: AgentMetrics = { loads: 0, unloads: 0, starts: 0, stops: 0, statePublishes: 0, events: 0, errors: 0, units: 0 };
 
   constructor(private readonly opts: AgentOptions) {
     this.reg = opts.registry;
     this.log = opts.log;
     this.id = opts.machine.ID;
+    this.pacer = opts.pacer ?? newAgentPacer();
   }
 
   get machineID(): string {
@@ -151,7 +176,10 @@ export class Agent {
     await this.registerWithRetry();
     const signal = this.stopper.signal;
     this.tasks.push(this.every(Math.max(500, (this.ttl * 1000) / 2), () => this.heartbeat()));
-    this.tasks.push(this.every(this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5, () => this.republish()));
+    // each unit's keys are renewed ttl*4/5 after their own last write (fleet
+    // renews all of them every ttl*4/5), so units just started are not
+    // written again at once; checked every ttl/10
+    this.tasks.push(this.every(Math.max(250, (this.ttl * 1000) / 10), () => this.republish()));
     this.tasks.push(this.every(this.opts.reconcileIntervalMs ?? 5000, () => this.fullPass()));
     this.tasks.push(this.followJobs());
     this.tasks.push(this.followInit(signal));
@@ -189,9 +217,12 @@ export class Agent {
     this.log.warn('machine heartbeat failed', { err: last.message });
   }
 
-  private async every(ms: number, fn: () => Promise<void>): Promise<void> {
+  /** Runs fn every ms; the first run comes after `phase` (0..1) of a period. */
+  private async every(ms: number, fn: () => Promise<void>, phase = 1): Promise<void> {
+    let wait = ms * phase;
     while (!this.stopper.signal.aborted) {
-      await sleep(ms, this.stopper.signal);
+      await sleep(wait, this.stopper.signal);
+      wait = ms;
       if (this.stopper.signal.aborted) return;
       try {
         await fn();
@@ -213,25 +244,30 @@ export class Agent {
     const mineDir = this.reg.keys.machineSchedule(this.id);
     const globalsDir = this.reg.keys.globalsDir;
     while (!signal.aborted) {
-      let indexes: [number, number];
+      const round = new AbortController();
+      const both = AbortSignal.any([round.signal, signal]);
+      const feeds = [new EventFeed(this.reg, mineDir), new EventFeed(this.reg, globalsDir)] as const;
       try {
+        // watch, then list: streams open before the snapshot, so a burst of
+        // placements arrives on them instead of one request per event
+        await Promise.all(feeds.map((f) => f.open(both)));
         const [mine, globals] = await Promise.all([this.reg.snapshotOf(mineDir), this.reg.snapshotOf(globalsDir)]);
+        feeds[0].startAfter(mine.index);
+        feeds[1].startAfter(globals.index);
         await this.refreshMetadata();
         this.mine = entriesOf(mine.node);
         this.globals = entriesOf(globals.node);
-        indexes = [mine.index, globals.index];
         await this.fullPass();
       } catch (e) {
+        for (const f of feeds) f.close();
         if (signal.aborted) return;
         this.log.warn('agent could not read the registry; retrying', { err: (e as Error).message });
         await sleep(1000, signal);
         continue;
       }
-      const round = new AbortController();
-      const both = AbortSignal.any([round.signal, signal]);
       const loops = [
-        this.watchIndex(mineDir, indexes[0], both, (name, e) => (e === undefined ? this.mine.delete(name) : this.mine.set(name, e))),
-        this.watchIndex(globalsDir, indexes[1], both, (name, e) => (e === undefined ? this.globals.delete(name) : this.globals.set(name, e))),
+        this.watchIndex(mineDir, feeds[0], both, (name, e) => (e === undefined ? this.mine.delete(name) : this.mine.set(name, e))),
+        this.watchIndex(globalsDir, feeds[1], both, (name, e) => (e === undefined ? this.globals.delete(name) : this.globals.set(name, e))),
       ];
       await Promise.race(loops); // either ends only to resync (index cleared) or on stop
       round.abort();
@@ -239,14 +275,13 @@ export class Agent {
     }
   }
 
-  private async watchIndex(dir: string, afterIndex: number, signal: AbortSignal, apply: (name: string, e: IndexEntry | undefined) => void): Promise<void> {
-    const w = this.reg.watchKey(dir, afterIndex, { stream: this.opts.streamWatch ?? false });
+  private async watchIndex(dir: string, w: EventFeed, signal: AbortSignal, apply: (name: string, e: IndexEntry | undefined) => void): Promise<void> {
     try {
       for (;;) {
         if (signal.aborted) return;
         let ev: KeysResponse;
         try {
-          ev = await nextEvent(w, signal);
+          ev = await w.next(signal);
         } catch (e) {
           if (signal.aborted) return;
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
@@ -283,7 +318,9 @@ export class Agent {
   }
 
   private async fullPass(): Promise<void> {
-    await this.refreshMetadata().catch(() => undefined);
+    // the machine's dynamic metadata only decides about global units: without any, no read
+    // (1,000 machines re-reading theirs every 5 s were 200 reads/s for nothing)
+    if (this.globals.size > 0 || (this.fromJobs?.maybeGlobal.size ?? 0) > 0) await this.refreshMetadata().catch(() => undefined);
     await this.followEngineKind().catch((e: unknown) => this.log.warn('agent could not check which engine leads', { err: (e as Error).message }));
     const jobs = this.fromJobs;
     for (const name of new Set([...this.local.keys(), ...this.mine.keys(), ...this.globals.keys(), ...(jobs?.mine.keys() ?? []), ...(jobs?.maybeGlobal.keys() ?? [])])) this.kick(name);
@@ -336,6 +373,7 @@ export class Agent {
         try {
           await this.reconcileUnit(name);
         } catch (e) {
+          if (e instanceof CanceledError && this.stopper.signal.aborted) continue; // writes dropped while stopping
           this.metrics.errors++;
           this.log.warn('agent task failed', { unit: name, err: (e as Error).message });
         }
@@ -351,7 +389,9 @@ export class Agent {
     if (entry === undefined || entry.targetState === 'inactive') return undefined;
     const file = await this.reg.unitFile(entry.hash);
     if (file === undefined) return undefined;
-    const req = requirementsOf(name, file.options);
+    // the requirements of a loaded unit with this hash are known: the periodic pass does not parse them again
+    const loaded = this.local.get(name);
+    const req = loaded?.hash === entry.hash && loaded.req !== undefined ? loaded.req : requirementsOf(name, file.options);
     if (mine !== undefined) return { name, hash: entry.hash, file, req, targetState: entry.targetState };
     if (!req.global) return undefined;
     if (!hasMetadata(this.dynamicMetadata, req.metadata)) return undefined;
@@ -373,16 +413,32 @@ export class Agent {
       await this.unload(cur, 'unit loaded but hash differs to expected');
       cur = undefined;
     }
-    if (cur === undefined) cur = await this.load(want);
+    // a unit started right away publishes once, after the start
+    if (cur === undefined) cur = await this.load(want, want.targetState !== 'launched');
     if (cur.file === undefined) {
       cur.file = want.file;
       cur.req = want.req;
     }
     if (want.targetState === 'launched' && !cur.launched) await this.startUnit(cur);
     else if (want.targetState === 'loaded' && cur.launched) await this.stopUnit(cur, 'unit currently launched but desired state is loaded');
+    else {
+      // what a busy etcd refused earlier is written again here, not only at the next republish (ttl*4/5)
+      if (cur.launched && cur.heartbeatOwed === true) await this.heartbeatUnit(cur);
+      if (cur.published === undefined) await this.publish(cur);
+    }
   }
 
-  private async load(want: Desired): Promise<Local> {
+  /** Writes a launched unit's job-state; `renew`: only its TTL (engines watching job/ are not woken). */
+  private async heartbeatUnit(l: Local, renew = false): Promise<void> {
+    const owed = l.heartbeatOwed === true;
+    l.heartbeatOwed = true;
+    // ahead of queued state writes: a job-state that expires makes a running unit look not launched
+    await this.paced(() => (renew && !owed ? this.reg.refreshUnitHeartbeat(l.name, this.id, this.ttl) : this.reg.unitHeartbeat(l.name, this.id, this.ttl)), { first: true });
+    l.heartbeatOwed = false;
+    l.beatWritten = performance.now();
+  }
+
+  private async load(want: Desired, publish: boolean): Promise<Local> {
     this.log.info('loading unit', { unit: want.name, reason: 'unit scheduled here but not loaded' });
     const file = path.join(this.opts.unitsDir, want.name);
     fs.writeFileSync(file, want.file.text);
@@ -394,7 +450,7 @@ export class Agent {
     this.local.set(want.name, l);
     this.metrics.loads++;
     this.metrics.units = this.local.size;
-    await this.publish(l);
+    if (publish) await this.publish(l);
     return l;
   }
 
@@ -409,7 +465,7 @@ export class Agent {
       this.log.warn('start failed', { unit: l.name, err: (e as Error).message });
       l.state = (await this.opts.init.states([l.name]).catch(() => new Map<string, RuntimeState>())).get(l.name) ?? l.state;
     }
-    await Promise.all([this.publish(l), this.reg.unitHeartbeat(l.name, this.id, this.ttl)]);
+    await Promise.all([this.publish(l), this.heartbeatUnit(l)]);
   }
 
   private async stopUnit(l: Local, reason: string): Promise<void> {
@@ -418,7 +474,7 @@ export class Agent {
     this.metrics.stops++;
     const s = await this.opts.init.stop(l.name);
     if (s !== undefined) l.state = s;
-    await this.reg.clearUnitHeartbeat(l.name, this.id);
+    await this.paced(() => this.reg.clearUnitHeartbeat(l.name, this.id));
     await this.publish(l);
   }
 
@@ -434,7 +490,7 @@ export class Agent {
     this.metrics.unloads++;
     this.metrics.units = this.local.size;
     await l.publishing; // a late publish must not resurrect the state we remove next
-    await Promise.all([this.reg.removeUnitState(l.name, this.id), this.reg.clearUnitHeartbeat(l.name, this.id)]).catch((e: unknown) =>
+    await Promise.all([this.paced(() => this.reg.removeUnitState(l.name, this.id)), this.paced(() => this.reg.clearUnitHeartbeat(l.name, this.id))]).catch((e: unknown) =>
       this.log.warn('could not clear unit state', { unit: l.name, err: (e as Error).message }),
     );
   }
@@ -447,32 +503,59 @@ export class Agent {
     return run;
   }
 
+  /** Runs one unit write through the window. */
+  private paced<T>(op: () => Promise<T>, opts: { first?: boolean } = {}): Promise<T> {
+    // while stopping, writes still queued are dropped (the unloads that follow write what matters)
+    return this.pacer.run(() => (this.dropQueued ? Promise.reject(new CanceledError()) : op()), opts);
+  }
+
   private async publishNow(l: Local, force: boolean): Promise<void> {
-    if (l.state === undefined || l.unloading === true) return;
-    const record = { name: l.name, machineID: this.id, hash: l.hash, ...l.state };
-    const key = JSON.stringify(record);
-    if (!force && key === l.published) return;
-    l.published = key;
-    this.metrics.statePublishes++;
-    await this.reg.saveUnitState(record, this.ttl).catch((e: unknown) => {
-      l.published = undefined;
+    // the record is taken when the window lets the write go, so a state that
+    // changed while it waited is published once, as it is then
+    await this.paced(async () => {
+      if (l.state === undefined || l.unloading === true) return;
+      const record = { name: l.name, machineID: this.id, hash: l.hash, ...l.state };
+      const key = JSON.stringify(record);
+      if (!force && key === l.published) return;
+      l.published = key;
+      this.metrics.statePublishes++;
+      try {
+        await this.reg.saveUnitState(record, this.ttl);
+        l.stateWritten = performance.now();
+      } catch (e) {
+        l.published = undefined;
+        throw e;
+      }
+    }).catch((e: unknown) => {
+      if (e instanceof CanceledError) return;
       this.log.warn('state publish failed', { unit: l.name, err: (e as Error).message });
     });
   }
 
   /** Every ttl*4/5: fresh states from the init, re-published with a new TTL, and launched units' heartbeats. */
+  /** The renewal period of fleet (ttl*4/5, or ttl/2 for a TTL of 10 s or less), in ms. */
+  private get renewMs(): number {
+    return this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5;
+  }
+
+  /** Renews the states and job-states written a renewal period ago (fresh states from the init). */
   private async republish(): Promise<void> {
-    const names = [...this.local.keys()];
-    if (names.length === 0) return;
-    const states = await this.opts.init.states(names);
-    await Promise.all(
-      [...this.local.values()].map(async (l) => {
-        const s = states.get(l.name);
+    if (this.local.size === 0) return;
+    const due = performance.now() - this.renewMs;
+    const states = [...this.local.values()].filter((l) => l.published !== undefined && (l.stateWritten ?? 0) <= due);
+    const beats = [...this.local.values()].filter((l) => l.launched && l.heartbeatOwed !== true && (l.beatWritten ?? 0) <= due);
+    if (states.length === 0 && beats.length === 0) return;
+    if (states.length > 0) {
+      const fresh = await this.opts.init.states(states.map((l) => l.name));
+      for (const l of states) {
+        const s = fresh.get(l.name);
         if (s !== undefined) l.state = s;
-        await this.publish(l, true);
-        if (l.launched) await this.reg.unitHeartbeat(l.name, this.id, this.ttl).catch(() => undefined);
-      }),
-    );
+        l.stateWritten = performance.now(); // due again one period from now, even while the write waits
+      }
+    }
+    for (const l of beats) l.beatWritten = performance.now();
+    // job-state renewals queue ahead of the state writes (they decide whether a unit shows as launched)
+    await Promise.all([...beats.map((l) => this.heartbeatUnit(l, true).catch(() => undefined)), ...states.map((l) => this.publish(l, true))]);
   }
 
   /** Follows the init's state changes so a unit that becomes active is reported at once. */
@@ -498,11 +581,12 @@ export class Agent {
   /** fleet's graceful shutdown: unload every unit, remove states and the machine object. */
   async stop(opts: { unloadUnits?: boolean } = {}): Promise<void> {
     this.stopper.abort();
-    this.watcher?.close();
+    this.dropQueued = true;
     await Promise.allSettled([...this.chains.values()]);
     this.log.debug('agent: unit tasks settled');
     await Promise.allSettled(this.tasks);
     this.log.debug('agent: loops settled');
+    this.dropQueued = false;
     if (opts.unloadUnits ?? true) {
       await Promise.allSettled([...this.local.values()].map((l) => this.unload(l, 'agent shutting down')));
     }

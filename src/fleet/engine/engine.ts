@@ -3,21 +3,25 @@
 // which re-reads every job, unit file and machine on every change, the
 // leader keeps an in-memory model fed by watches on job/ and machines/
 // and reconciles only what an event touched; a full resync happens when it
-// gains the lease, when etcd clears the watch index (401), or after a
-// failed write. The leader also keeps coracle/schedule/<machine>/<unit> and
+// gains the lease and when etcd clears the watch index (401); a failed
+// write is retried for its unit only. Writes go through an adaptive window
+// (window.ts) so a burst never floods etcd past what it answers in time,
+// and the lease is renewed on its own schedule, never behind those writes.
+// The leader also keeps coracle/schedule/<machine>/<unit> and
 // coracle/globals/<unit> in line with job/, so each agent follows only its own
 // units.
 
 import type { Logger } from '../../common/log.js';
 import { EtcdError } from '../../client/errors.js';
-import type { Watcher } from '../../client/watcher.js';
+import { EventFeed } from '../registry/feed.js';
+import { Pacer, WriteWindow } from './window.js';
 import type { KeysResponse } from '../../client/types.js';
 import {
   ENGINE_VERSION, RegistryModel, encodeIndexEntry, requirementsOf,
   type Lease, type Registry, type Requirements,
 } from '../registry/index.js';
 import type { Node } from '../../client/types.js';
-import { ERROR_EVENT_INDEX_CLEARED, nextEvent } from '../registry/registry.js';
+import { ERROR_EVENT_INDEX_CLEARED } from '../registry/registry.js';
 import { Placement, reconcile, type Task } from '../scheduler/index.js';
 
 export interface EngineOptions {
@@ -26,14 +30,12 @@ export interface EngineOptions {
   /** engine_reconcile_interval in ms (lease TTL = 5×). */
   reconcileIntervalMs: number;
   log: Logger;
-  /** Concurrent schedule/unschedule writes (default 64). */
-  writeConcurrency?: number;
-  /**
-   * Use a streamed watch (one connection for many events). Default false: etcd (and
-   * coracle's, which copies it) answers a streamed watch from a past index with that
-   * one event and then silence, so resuming a stream loses events.
-   */
-  streamWatch?: boolean;
+  /** Most registry writes in flight at once; the window adapts below it (default 256). */
+  maxWritesInFlight?: number;
+  /** A write answered slower than this narrows the window (ms, default 1500). */
+  slowWriteMs?: number;
+  /** fleet's verbosity: ≥ 1 logs every watch event the engine handles (debug level). */
+  verbosity?: number;
   /** Full in-memory reconcile every N intervals as a safety net (default 30). */
   fullEvery?: number;
   /** Full re-read of the registry every N intervals (default 60: 2 minutes at fleet's 2 s). */
@@ -49,8 +51,14 @@ export interface EngineMetrics {
   scheduled: number;
   unscheduled: number;
   failedWrites: number;
+  /** Units whose failed write waits for its retry. */
+  retrying: number;
   unschedulable: number;
   lastBatchMs: number;
+  /** The write window now, and how often it was cut. */
+  writeWindow: number;
+  writeWindowCuts: number;
+  leaseRenewals: number;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -77,7 +85,6 @@ export class Engine {
   private get genSignal(): AbortSignal {
     return AbortSignal.any([this.genAbort.signal, this.stopper.signal]);
   }
-  private watcher: Watcher | undefined;
   private model: RegistryModel;
   private placement = new Placement();
   /** Unit → why it could not be placed (mirrored to coracle/unscheduled/). */
@@ -92,19 +99,39 @@ export class Engine {
   private indexFound: Map<string, string> | undefined;
   private filesArrived: string[] = [];
   private queue: KeysResponse[] = [];
+  /** Units whose last write failed: reconciled again (alone) on the next round. */
+  private readonly retry = new Set<string>();
+  private readonly pacer: Pacer;
+  /** When the lease we hold runs out (local clock, from the start of the request that set it). */
+  private leaseDeadline = 0;
   private processing: Promise<void> | undefined;
   private needResync = false;
   private retryPending = false;
   private ticks = 0;
   private loop: Promise<void> | undefined;
   readonly metrics: EngineMetrics = {
-    leader: false, leaderChanges: 0, resyncs: 0, events: 0, batches: 0, scheduled: 0, unscheduled: 0, failedWrites: 0, unschedulable: 0, lastBatchMs: 0,
+    leader: false, leaderChanges: 0, resyncs: 0, events: 0, batches: 0, scheduled: 0, unscheduled: 0, failedWrites: 0, retrying: 0, unschedulable: 0, lastBatchMs: 0,
+    writeWindow: 0, writeWindowCuts: 0, leaseRenewals: 0,
   };
 
   constructor(private readonly opts: EngineOptions) {
     this.reg = opts.registry;
     this.log = opts.log;
     this.model = new RegistryModel(this.reg.keys);
+    this.pacer = new Pacer(
+      new WriteWindow({ max: opts.maxWritesInFlight ?? 256, ...(opts.slowWriteMs !== undefined ? { slowMs: opts.slowWriteMs } : {}) }),
+      // an answer such as "key exists" is etcd doing fine
+      (e) => !(e instanceof EtcdError && e.errorCode < 300),
+    );
+    this.metrics.writeWindow = this.pacer.window.limit;
+  }
+
+  /** Runs one registry write through the window. */
+  private paced<T>(op: () => Promise<T>): Promise<T> {
+    return this.pacer.run(op).finally(() => {
+      this.metrics.writeWindow = this.pacer.window.limit;
+      this.metrics.writeWindowCuts = this.pacer.window.cuts;
+    });
   }
 
   get isLeader(): boolean {
@@ -117,13 +144,12 @@ export class Engine {
   }
 
   start(): void {
-    this.loop ??= this.run();
+    this.loop ??= Promise.all([this.run(), this.keepLease()]).then(() => undefined);
   }
 
   /** Stops reconciling and gives the lease back. */
   async stop(): Promise<void> {
     this.stopper.abort();
-    this.watcher?.close();
     await this.loop;
     await this.processing;
     if (this.lease !== undefined) {
@@ -152,15 +178,13 @@ export class Engine {
       this.loseLeadership('cluster engine version is higher than ours');
       return;
     }
-    if (this.lease !== undefined) {
-      try {
-        this.lease = await this.reg.renewLease(this.lease, this.leaseTTL);
-      } catch (e) {
-        this.loseLeadership(`renewal failed: ${(e as Error).message}`);
-      }
-    } else {
+    if (this.lease === undefined) {
+      const started = Date.now();
       const got = await this.acquire();
-      if (got !== undefined) this.gainLeadership(got);
+      if (got !== undefined) {
+        this.leaseDeadline = started + got.ttl * 1000;
+        this.gainLeadership(got);
+      }
     }
     if (this.lease === undefined || this.stopper.signal.aborted) return;
     this.ticks++;
@@ -170,12 +194,59 @@ export class Engine {
     if (this.needResync) {
       this.needResync = false;
       this.restartWatch();
-    } else if (full || this.retryPending) {
+    } else if (full || this.retryPending || this.retry.size > 0) {
       this.retryPending = false;
-      // not awaited: the lease renewal of the next round must never wait behind a long batch
+      // not awaited: a long batch must not hold up the next round
       void this.enqueueReconcile(full);
     }
   }
+
+  /**
+   * Renews the lease every reconcile interval, on its own: never queued
+   * behind placement writes (they go through the window; this does not). A
+   * renewal that fails for want of an answer is retried while the lease
+   * still runs; only a lost compare (someone else holds it) or a lease that
+   * ran out ends leadership.
+   */
+  private async keepLease(): Promise<void> {
+    const period = Math.min(this.opts.reconcileIntervalMs, (this.leaseTTL * 1000) / 5);
+    let wait = period;
+    while (!this.stopper.signal.aborted) {
+      await sleep(this.lease === undefined ? this.opts.reconcileIntervalMs : wait, this.stopper.signal);
+      const lease = this.lease;
+      if (lease === undefined || this.stopper.signal.aborted) continue;
+      const started = Date.now();
+      try {
+        // a renewal that takes long is given up and sent again while the lease still runs, not waited for
+        const renewed = await this.reg.renewLease(lease, this.leaseTTL, { timeout: Math.max(500, (this.leaseTTL * 1000) / 4) });
+        if (this.lease !== lease) continue; // lost meanwhile
+        this.lease = renewed;
+        this.leaseDeadline = started + this.leaseTTL * 1000;
+        this.metrics.leaseRenewals++;
+        wait = period;
+      } catch (e) {
+        if (this.lease !== lease) continue;
+        // a renewal given up above may have landed after all: then the lease is still ours at a newer index
+        if (e instanceof EtcdError && e.errorCode === 101) {
+          const now = await this.reg.getLease().catch(() => undefined);
+          if (this.lease !== lease) continue;
+          if (now !== undefined && now.machineID === lease.machineID && now.version === lease.version) {
+            this.lease = now;
+            this.leaseDeadline = started + now.ttl * 1000;
+            wait = 0;
+            continue;
+          }
+        }
+        const lost = e instanceof EtcdError && e.errorCode < 300;
+        if (lost || Date.now() >= this.leaseDeadline - 500) this.loseLeadership(`renewal failed: ${(e as Error).message}`);
+        else {
+          this.log.warn('engine lease renewal failed; retrying while the lease runs', { err: (e as Error).message, leftMs: this.leaseDeadline - Date.now() });
+          wait = 250;
+        }
+      }
+    }
+  }
+
 
   private async versionMatches(): Promise<boolean> {
     const v = await this.reg.engineVersion();
@@ -203,6 +274,7 @@ export class Engine {
 
   private gainLeadership(l: Lease): void {
     this.lease = l;
+    this.retry.clear();
     this.metrics.leader = true;
     this.metrics.leaderChanges++;
     this.restartWatch();
@@ -216,8 +288,6 @@ export class Engine {
     this.generation++;
     this.genAbort.abort();
     this.genAbort = new AbortController();
-    this.watcher?.close();
-    this.watcher = undefined;
   }
 
   /** Full resync: snapshot, rebuild, reconcile everything, then follow the watch. */
@@ -225,7 +295,6 @@ export class Engine {
     this.generation++;
     this.genAbort.abort();
     this.genAbort = new AbortController();
-    this.watcher?.close();
     const gen = this.generation;
     void this.follow(gen);
   }
@@ -237,9 +306,13 @@ export class Engine {
    */
   private async follow(gen: number): Promise<void> {
     while (gen === this.generation && !this.stopper.signal.aborted) {
-      let indexes: [number, number];
+      const round = new AbortController();
+      const signal = AbortSignal.any([round.signal, this.genSignal]);
+      const feeds = [this.reg.keys.jobs, this.reg.keys.machines].map((key) => new EventFeed(this.reg, key));
       try {
         await this.processing;
+        // watch, then list: the streams are open before the snapshot, so nothing after it has to be caught up
+        await Promise.all(feeds.map((f) => f.open(signal)));
         const [jobs, machines, files, schedule, globals] = await Promise.all([
           this.reg.snapshotOf(this.reg.keys.jobs),
           this.reg.snapshotOf(this.reg.keys.machines),
@@ -247,7 +320,10 @@ export class Engine {
           this.reg.snapshotOf(this.reg.keys.scheduleDir),
           this.reg.snapshotOf(this.reg.keys.globalsDir),
         ]);
-        if (gen !== this.generation) return;
+        if (gen !== this.generation) {
+          for (const f of feeds) f.close();
+          return;
+        }
         this.indexFound = new Map();
         const collect = (n: Node | undefined): void => {
           if (n === undefined) return;
@@ -257,20 +333,23 @@ export class Engine {
         collect(schedule.node);
         collect(globals.node);
         this.metrics.resyncs++;
+        // what we wrote before may have been changed since: from now on only what etcd shows or this round writes counts
+        this.indexed.clear();
         this.model.reset({ dir: true, nodes: [jobs.node, machines.node, files.node].filter((n) => n !== undefined) });
         this.queue = [];
         this.rebuild();
         this.log.debug('engine resync', { index: jobs.index, jobs: this.placement.jobs.size, globals: this.placement.globals.size, machines: this.placement.machines.size });
+        feeds[0]!.startAfter(jobs.index);
+        feeds[1]!.startAfter(machines.index);
         await this.enqueueReconcile(true, true);
-        indexes = [jobs.index, machines.index];
       } catch (e) {
+        for (const f of feeds) f.close();
+        if (gen !== this.generation || this.stopper.signal.aborted) return;
         this.log.error('engine resync failed', { err: (e as Error).message });
         await sleep(1000, this.stopper.signal);
         continue;
       }
-      const round = new AbortController();
-      const signal = AbortSignal.any([round.signal, this.genSignal]);
-      const loops = [this.reg.keys.jobs, this.reg.keys.machines].map((key, i) => this.watchLoop(gen, key, indexes[i]!, signal));
+      const loops = [this.reg.keys.jobs, this.reg.keys.machines].map((key, i) => this.watchLoop(gen, key, feeds[i]!, signal));
       const why = await Promise.race(loops);
       round.abort();
       await Promise.allSettled(loops);
@@ -279,15 +358,14 @@ export class Engine {
   }
 
   /** Feeds one subtree's events into the queue; resolves 'resync' when etcd cleared the index. */
-  private async watchLoop(gen: number, key: string, afterIndex: number, signal: AbortSignal): Promise<'resync' | 'stopped'> {
-    const w = this.reg.watchKey(key, afterIndex, { stream: this.opts.streamWatch ?? false });
-    this.log.debug('engine watching', { key, afterIndex });
+  private async watchLoop(gen: number, key: string, w: EventFeed, signal: AbortSignal): Promise<'resync' | 'stopped'> {
+    this.log.debug('engine watching', { key });
     try {
       for (;;) {
         if (gen !== this.generation || signal.aborted) return 'stopped';
         let ev: KeysResponse;
         try {
-          ev = await nextEvent(w, signal);
+          ev = await w.next(signal);
         } catch (e) {
           if (gen !== this.generation || signal.aborted) return 'stopped';
           if (e instanceof EtcdError && e.errorCode === ERROR_EVENT_INDEX_CLEARED) {
@@ -299,7 +377,7 @@ export class Engine {
           continue;
         }
         this.metrics.events++;
-        if (process.env.FLEET_DEBUG_EVENTS) this.log.debug('engine event', { action: ev.action, key: ev.node?.key });
+        if ((this.opts.verbosity ?? 0) >= 1) this.log.debug('engine event', { action: ev.action, key: ev.node?.key, index: ev.node?.modifiedIndex });
         this.queue.push(ev);
         void this.enqueueReconcile(false);
       }
@@ -380,6 +458,12 @@ export class Engine {
     const place = new Set<string>();
     let capacityFreed = this.retryPending;
     this.retryPending = false;
+    // units whose write failed: this unit alone again, not a resync
+    for (const n of this.retry) {
+      check.add(n);
+      place.add(n);
+    }
+    this.retry.clear();
     for (const ev of events) {
       for (const c of this.model.apply(ev)) {
         if (c.kind === 'job') {
@@ -394,6 +478,9 @@ export class Engine {
           place.add(c.name);
         } else if (c.kind === 'machine') {
           const ms = this.model.liveMachine(c.id);
+          const had = this.placement.machines.get(c.id);
+          // a heartbeat that changes nothing (the usual event from machines/) costs nothing
+          if (ms !== undefined && had !== undefined && sameMetadata(had.metadata, ms.Metadata)) continue;
           if (ms === undefined) this.placement.removeMachine(c.id);
           else this.placement.setMachine({ id: ms.ID, metadata: ms.Metadata });
           for (const n of this.placement.jobsTargeting(c.id)) check.add(n);
@@ -457,19 +544,25 @@ export class Engine {
   private async indexAfterTask(t: Task): Promise<void> {
     const u = this.model.unit(t.job);
     const have = this.indexed.get(t.job);
+    const keys = this.reg.client.keys;
     if (t.type === 'unschedule') {
       if (have?.key === this.reg.keys.scheduleEntry(t.machineID, t.job)) {
         this.indexed.delete(t.job);
-        await this.reg.client.keys.delete(have.key, { timeout: 10_000 }).catch(() => undefined);
+        await this.paced(() => keys.delete(have.key, { timeout: 10_000 })).catch(() => undefined);
       }
       return;
     }
     if (u === undefined) return;
     const want = { key: this.reg.keys.scheduleEntry(t.machineID, t.job), value: encodeIndexEntry({ hash: u.hash, targetState: u.targetState }) };
     if (have?.key === want.key && have.value === want.value) return;
-    if (have !== undefined && have.key !== want.key) await this.reg.client.keys.delete(have.key, { timeout: 10_000 }).catch(() => undefined);
+    if (have !== undefined && have.key !== want.key) await this.paced(() => keys.delete(have.key, { timeout: 10_000 })).catch(() => undefined);
     this.indexed.set(t.job, want);
-    await this.reg.client.keys.set(want.key, want.value, { timeout: 10_000 });
+    try {
+      await this.paced(() => keys.set(want.key, want.value, { timeout: 10_000 }));
+    } catch (e) {
+      if (this.indexed.get(t.job) === want) this.indexed.delete(t.job); // so the retry writes it again
+      throw e;
+    }
   }
 
   /** What the index should hold for a unit: its machine's schedule entry, or its globals entry. */
@@ -490,54 +583,56 @@ export class Engine {
    * also deleting entries found in etcd that nothing wants).
    */
   private async updateIndex(names: Set<string> | undefined): Promise<void> {
-    const ops: Array<() => Promise<unknown>> = [];
+    /** Each op with the unit it is for (undefined: a stale entry nothing wants). */
+    const ops: Array<{ unit?: string; run: () => Promise<unknown> }> = [];
     const client = this.reg.client.keys;
     const timeout = { timeout: 10_000 };
-    const del = (key: string): (() => Promise<unknown>) => () => client.delete(key, timeout).catch(() => undefined);
-    const put = (key: string, value: string): (() => Promise<unknown>) => () => client.set(key, value, timeout);
+    const del = (key: string, unit?: string) => ({ ...(unit !== undefined ? { unit } : {}), run: () => client.delete(key, timeout).catch(() => undefined) });
+    const put = (key: string, value: string, unit: string) => ({ unit, run: () => client.set(key, value, timeout) });
     if (names === undefined) {
       const found = this.indexFound ?? new Map<string, string>();
       this.indexFound = undefined;
-      this.indexed.clear();
-      const wanted = new Map<string, string>();
+      const wanted = new Map<string, { value: string; unit: string }>();
       for (const name of this.model.jobs.keys()) {
         const want = this.desiredIndex(name);
         if (want === undefined) continue;
-        wanted.set(want.key, want.value);
+        wanted.set(want.key, { value: want.value, unit: name });
+        // written by this round's placements already (after the snapshot was read): not again
+        const have = this.indexed.get(name);
+        if (have?.key === want.key && have.value === want.value) found.set(want.key, want.value);
         this.indexed.set(name, want);
       }
-      for (const [key, value] of wanted) if (found.get(key) !== value) ops.push(put(key, value));
+      for (const [key, w] of wanted) if (found.get(key) !== w.value) ops.push(put(key, w.value, w.unit));
       for (const key of found.keys()) if (!wanted.has(key)) ops.push(del(key));
     } else {
       for (const name of names) {
         const want = this.desiredIndex(name);
         const have = this.indexed.get(name);
         if (want?.key === have?.key && want?.value === have?.value) continue;
-        if (have !== undefined && have.key !== want?.key) ops.push(del(have.key));
+        if (have !== undefined && have.key !== want?.key) ops.push(del(have.key, name));
         if (want !== undefined) {
-          ops.push(put(want.key, want.value));
+          ops.push(put(want.key, want.value, name));
           this.indexed.set(name, want);
         } else this.indexed.delete(name);
       }
     }
     if (ops.length === 0) return;
-    let next = 0;
-    let failed = 0;
-    const worker = async (): Promise<void> => {
-      while (next < ops.length) {
-        const op = ops[next++]!;
+    const gen = this.generation;
+    await Promise.all(
+      ops.map(async (op) => {
+        if (gen !== this.generation) return; // leadership lost or resync: the next round decides
         try {
-          await op();
-        } catch {
-          failed++;
+          await this.paced(op.run);
+        } catch (e) {
+          this.metrics.failedWrites++;
+          if (op.unit === undefined) return; // a stale entry: the next resync finds it again
+          this.log.warn('engine index write failed; retrying this unit', { unit: op.unit, err: (e as Error).message });
+          this.indexed.delete(op.unit);
+          this.retry.add(op.unit);
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.opts.writeConcurrency ?? 64, ops.length) }, worker));
-    if (failed > 0) {
-      this.metrics.failedWrites += failed;
-      this.needResync = true; // the resync rewrites the index from scratch
-    }
+      }),
+    );
+    this.metrics.retrying = this.retry.size;
   }
 
   private async clearReason(name: string): Promise<void> {
@@ -561,34 +656,53 @@ export class Engine {
       else byUnit.set(t.job, [t]);
     }
     const verbose = tasks.length <= 20;
-    const groups = [...byUnit.values()];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < groups.length) {
-        if (this.lease === undefined) return; // leadership lost: the next leader decides
-        const group = groups[next++]!;
+    const gen = this.generation;
+    // every unit's writes queue for the window at once; one unit's tasks stay in order
+    await Promise.all(
+      [...byUnit.values()].map(async (group) => {
         for (const t of group) {
+          if (this.lease === undefined || gen !== this.generation) return; // leadership lost or resync: the next round decides
+          let ok: boolean;
           try {
-            const ok = t.type === 'schedule' ? await this.reg.scheduleUnit(t.job, t.machineID) : await this.reg.unscheduleUnit(t.job, t.machineID);
-            if (t.type === 'schedule') this.metrics.scheduled++;
-            else this.metrics.unscheduled++;
-            // the index follows at once, not when our own write comes back through the watch
-            if (ok) await this.indexAfterTask(t);
-            if (verbose) this.log.info('engine task', { task: t.type, unit: t.job, machine: t.machineID, reason: t.reason, applied: ok });
-            if (!ok) this.retryPending = true;
+            ok = await this.paced(() => (t.type === 'schedule' ? this.reg.scheduleUnit(t.job, t.machineID) : this.reg.unscheduleUnit(t.job, t.machineID)));
           } catch (e) {
             this.metrics.failedWrites++;
-            this.needResync = true;
-            this.log.warn('engine task failed', { task: t.type, unit: t.job, machine: t.machineID, err: (e as Error).message });
-            break;
+            this.log.warn('engine task failed; retrying this unit', { task: t.type, unit: t.job, machine: t.machineID, err: (e as Error).message });
+            // back to what etcd last told us for this unit, and try it again next round
+            this.syncJob(t.job);
+            this.retry.add(t.job);
+            return;
+          }
+          if (t.type === 'schedule') this.metrics.scheduled++;
+          else this.metrics.unscheduled++;
+          if (verbose) this.log.info('engine task', { task: t.type, unit: t.job, machine: t.machineID, reason: t.reason, applied: ok });
+          if (!ok) {
+            this.retryPending = true;
+            continue;
+          }
+          // the index follows at once, not when our own write comes back through the watch
+          try {
+            await this.indexAfterTask(t);
+          } catch (e) {
+            this.metrics.failedWrites++;
+            this.log.warn('engine index write failed; retrying this unit', { unit: t.job, err: (e as Error).message });
+            this.retry.add(t.job);
           }
         }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.opts.writeConcurrency ?? 64, groups.length) }, worker));
+      }),
+    );
+    this.metrics.retrying = this.retry.size;
     if (!verbose) {
       const s = tasks.filter((t) => t.type === 'schedule').length;
       this.log.info('engine tasks', { schedule: s, unschedule: tasks.length - s });
     }
   }
+}
+
+function sameMetadata(a: Readonly<Record<string, string>> | null | undefined, b: Readonly<Record<string, string>> | null | undefined): boolean {
+  const ka = Object.keys(a ?? {});
+  const kb = Object.keys(b ?? {});
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (a![k] !== b?.[k]) return false;
+  return true;
 }

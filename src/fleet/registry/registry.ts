@@ -292,6 +292,22 @@ export class Registry {
     await this.client.keys.set(this.keys.jobHeartbeat(name), machineID, { ...this.call(), ttl: ttlSeconds });
   }
 
+  /**
+   * Renews a job-state heartbeat's TTL without rewriting it (etcd's
+   * refresh=true, only while it still names machineID): watchers of job/
+   * (every engine) are not woken by a renewal, as they are by fleet's plain
+   * rewrite every ttl*4/5. Falls back to that rewrite when the key is gone
+   * or names another machine.
+   */
+  async refreshUnitHeartbeat(name: string, machineID: string, ttlSeconds: number): Promise<void> {
+    try {
+      await this.client.keys.set(this.keys.jobHeartbeat(name), '', { ...this.call(), ttl: ttlSeconds, refresh: true, prevValue: machineID });
+    } catch (e) {
+      if (!isEtcdError(e, ERROR_KEY_NOT_FOUND) && !isEtcdError(e, ERROR_TEST_FAILED)) throw e;
+      await this.unitHeartbeat(name, machineID, ttlSeconds);
+    }
+  }
+
   /** Deletes job-state; with machineID only while it still names that machine. */
   async clearUnitHeartbeat(name: string, machineID?: string): Promise<void> {
     try {
@@ -407,9 +423,9 @@ export class Registry {
   }
 
   /** CAS on the lease's index; throws (101/100) when it was lost. */
-  async renewLease(lease: Lease, ttlSeconds: number): Promise<Lease> {
+  async renewLease(lease: Lease, ttlSeconds: number, call: CallOptions = {}): Promise<Lease> {
     const value = encodeLease({ machineID: lease.machineID, version: lease.version });
-    const res = await this.client.keys.set(lease.key, value, { ...this.call(), ttl: ttlSeconds, prevIndex: lease.index });
+    const res = await this.client.keys.set(lease.key, value, { ...this.call(call), ttl: ttlSeconds, prevIndex: lease.index });
     return leaseFrom(res);
   }
 
