@@ -61,8 +61,17 @@ test('etcdctl member update changes a member\'s peer URLs', async () => {
   const id = /^([0-9a-f]+): name=m3 /m.exec(list)![1]!;
   const r = etcdctl([...ep, 'member', 'update', id, 'http://127.0.0.96:2380,http://127.0.0.96:7001']);
   assert.equal(r.stdout, `Updated member with ID ${id} in cluster\n`);
-  const after = JSON.parse((await request('GET', `${members[0]!.clientURL}/v2/members`)).body) as { members: Array<{ id: string; peerURLs: string[] }> };
-  assert.deepEqual(after.members.find((m) => m.id === id)!.peerURLs, ['http://127.0.0.96:2380', 'http://127.0.0.96:7001']);
+  // Acknowledged once applied where etcdctl sent it; members[0] may apply it a moment later.
+  const peerURLsOnFirst = async (): Promise<string[]> => {
+    const body = JSON.parse((await request('GET', `${members[0]!.clientURL}/v2/members`)).body) as { members: Array<{ id: string; peerURLs: string[] }> };
+    return body.members.find((m) => m.id === id)!.peerURLs;
+  };
+  let seen = await peerURLsOnFirst();
+  for (let i = 0; i < 50 && seen.length !== 2; i++) {
+    await sleep(100);
+    seen = await peerURLsOnFirst();
+  }
+  assert.deepEqual(seen, ['http://127.0.0.96:2380', 'http://127.0.0.96:7001']);
   const clash = etcdctl([...ep, 'member', 'update', id, 'http://127.0.0.94:2380']);
   assert.notEqual(clash.status, 0);
   await Promise.all(members.map((m) => m.stop()));
