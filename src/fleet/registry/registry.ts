@@ -525,16 +525,8 @@ export class Registry {
   // ---- snapshot and watch (for incremental in-memory models) -------------------------
 
   /** The whole prefix in one recursive GET, with the index to watch from. */
-  async snapshot(call: CallOptions = {}): Promise<Snapshot> {
-    try {
-      const res = await this.client.keys.get(this.keys.prefix, { ...this.call({ timeout: Math.max(this.timeout, 30_000) }), ...call, recursive: true, quorum: true });
-      const out: Snapshot = { index: res.index };
-      if (res.node !== undefined) out.node = res.node;
-      return out;
-    } catch (e) {
-      if (isEtcdError(e, ERROR_KEY_NOT_FOUND)) return { index: (e as EtcdError).index };
-      throw e;
-    }
+  snapshot(call: CallOptions = {}): Promise<Snapshot> {
+    return this.snapshotOf(this.keys.prefix, call);
   }
 
   /** One subtree (e.g. keys.jobs) in one recursive GET, with the index to watch from. */
