@@ -2,7 +2,7 @@
 // Argument handling and output only; the work is in src/cloudinit/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './io.js';
 import { resolveRoot, socketPathOf } from '../init/client.js';
 import { formatEntry, reportToJson, validateExitCode, validateUserData } from '../cloudinit/index.js';
 import { applyConfigToMachine, exitCodeOf, httpFetcher, type MachineMetadata } from '../cloudinit/machine.js';
@@ -110,43 +110,35 @@ function readConfigDrive(dir: string): Fetched {
 }
 
 export async function cloudinitCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: normalizeArgs(argv),
-      options: {
-        'from-file': { type: 'string' },
-        'from-url': { type: 'string' },
-        'from-configdrive': { type: 'string' },
-        'from-proc-cmdline': { type: 'boolean' },
-        oem: { type: 'string' },
-        root: { type: 'string' },
-        validate: { type: 'boolean' },
-        output: { type: 'string', short: 'o' },
-        'private-ipv4': { type: 'string' },
-        'public-ipv4': { type: 'string' },
-        'private-ipv6': { type: 'string' },
-        'public-ipv6': { type: 'string' },
-        'ssh-key-name': { type: 'string' },
-        workspace: { type: 'string' },
-        'ignore-failure': { type: 'boolean' },
-        'no-init': { type: 'boolean' },
-        'first-boot': { type: 'boolean' },
-        'local-address': { type: 'string' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    process.stderr.write(`coracle cloudinit: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine('cloudinit', USAGE, {
+    args: normalizeArgs(argv),
+    options: {
+      'from-file': { type: 'string' },
+      'from-url': { type: 'string' },
+      'from-configdrive': { type: 'string' },
+      'from-proc-cmdline': { type: 'boolean' },
+      oem: { type: 'string' },
+      root: { type: 'string' },
+      validate: { type: 'boolean' },
+      output: { type: 'string', short: 'o' },
+      'private-ipv4': { type: 'string' },
+      'public-ipv4': { type: 'string' },
+      'private-ipv6': { type: 'string' },
+      'public-ipv6': { type: 'string' },
+      'ssh-key-name': { type: 'string' },
+      workspace: { type: 'string' },
+      'ignore-failure': { type: 'boolean' },
+      'no-init': { type: 'boolean' },
+      'first-boot': { type: 'boolean' },
+      'local-address': { type: 'string' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (values.version) {
     const { packageVersion } = await import('./coracle.js');
     process.stdout.write(`coreos-cloudinit (coracle ${packageVersion()})\n`);

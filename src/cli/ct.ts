@@ -2,7 +2,7 @@
 // Argument handling and output only; the work is in src/ct/.
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './io.js';
 import { formatReport, isFatal, marshal, transpile } from '../ct/transpile.js';
 import { PLATFORMS } from '../ct/options.js';
 
@@ -37,32 +37,24 @@ function stderr(text: string): void {
 }
 
 export async function ctCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    // Go's flag package takes -name as well as --name.
-    const args = argv.map((a) => (/^-[a-z][a-z-]+(=.*)?$/.test(a) && a !== '-h' ? `-${a}` : a));
-    ({ values } = parseArgs({
-      args,
-      options: {
-        'in-file': { type: 'string' },
-        'out-file': { type: 'string' },
-        pretty: { type: 'boolean' },
-        strict: { type: 'boolean' },
-        platform: { type: 'string' },
-        'files-dir': { type: 'string' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    process.stderr.write(`coracle ct: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  // Go's flag package takes -name as well as --name.
+  const args = argv.map((a) => (/^-[a-z][a-z-]+(=.*)?$/.test(a) && a !== '-h' ? `-${a}` : a));
+  const parsed = parseCommandLine('ct', USAGE, {
+    args,
+    options: {
+      'in-file': { type: 'string' },
+      'out-file': { type: 'string' },
+      pretty: { type: 'boolean' },
+      strict: { type: 'boolean' },
+      platform: { type: 'string' },
+      'files-dir': { type: 'string' },
+      version: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (values.version) {
     const { packageVersion } = await import('./coracle.js');
     process.stdout.write(`ct (coracle ${packageVersion()})\n`);

@@ -1,6 +1,6 @@
 // `coracle discovery`: run the cluster-bootstrap discovery service.
 import http from 'node:http';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './io.js';
 import { discoveryHandler } from '../discovery/service.js';
 import { jsonLogger } from '../common/log.js';
 
@@ -24,17 +24,9 @@ Examples:
 `;
 
 export async function discoveryCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { listen: { type: 'string' }, etcd: { type: 'string' }, 'public-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } } }));
-  } catch (err) {
-    process.stderr.write(`coracle discovery: ${(err as Error).message}\n\n${usage}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(usage);
-    return 0;
-  }
+  const parsed = parseCommandLine('discovery', usage, { args: argv, options: { listen: { type: 'string' }, etcd: { type: 'string' }, 'public-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const listen = new URL(values.listen ?? 'http://127.0.0.1:8087');
   const log = jsonLogger({ base: { service: 'discovery' } });
   const server = http.createServer(discoveryHandler({ etcd: values.etcd ?? 'http://127.0.0.1:2379', publicURL: values['public-url'] ?? listen.origin }));

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandLine } from './io.js';
 import { answers, resolveRoot, socketPathOf } from '../init/client.js';
 import type { Booted } from '../node/boot.js';
 import { PRIVATE_MOUNTS_ENV, privateMountArgv, type PrivateMounts } from '../node/private-mounts.js';
@@ -66,17 +66,9 @@ const BOOT_NOTES_ENV = 'CORACLE_BOOT_NOTES';
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 export async function nodeCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true }));
-  } catch (e) {
-    process.stderr.write(`coracle node: ${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandLine('node', USAGE, { args: argv, options: OPTIONS, strict: true });
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   for (const flag of ['private-ipv4', 'public-ipv4'] as const) {
     const v = values[flag];
     if (v !== undefined && !IPV4.test(v)) {
