@@ -24,6 +24,7 @@ import {
   DOCKER, buildBusyboxImage as buildImageFromFiles, buildWebserverImageTar as buildWebserverTar, dockerOk, run, type RunResult,
 } from '../../src/cluster/sample-image.js';
 import { WEBSERVER_IMAGE, rewriteWebserverSeed } from '../../src/cluster/samples.js';
+import { isAlive } from '../../src/init/node/tracker.js';
 
 /** The label every test image carries; its value names what made it. */
 export const TEST_LABEL = 'coracle.test';
@@ -61,22 +62,13 @@ let startedEngine: { pid: number; log: string } | null = null;
 // Once no engine could be had, later tests in this process fail (or skip) at once.
 let engineFailure: Error | null = null;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** SIGTERM, a bounded wait for the exit, then SIGKILL. */
 async function terminate(pid: number, waitMs: number): Promise<void> {
-  if (!alive(pid)) return;
+  if (!isAlive(pid)) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + waitMs;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 /** Whether this process can use iptables (dockerd needs `--iptables=false` otherwise). */

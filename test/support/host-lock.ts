@@ -8,17 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../../src/init/node/tracker.js';
 
 export type HostResource = 'one-host-cluster' | 'docker';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Waits (bounded by `waitMs`) for the lock, runs `fn`, releases the lock. */
 export async function withHostLock<T>(resource: HostResource, fn: () => Promise<T>, waitMs = 20 * 60_000): Promise<T> {
@@ -38,7 +30,7 @@ export async function withHostLock<T>(resource: HostResource, fn: () => Promise<
       } catch {
         // the owner has made the directory but not yet written its PID
       }
-      if (Number.isInteger(pid) && pid > 0 && !alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && !isAlive(pid)) {
         fs.rmSync(dir, { recursive: true, force: true });
         continue;
       }

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { isConnectionError } from '../../client/index.js';
-import { isTemplateName, unitFromOptions, UnitNotFoundError, type Registry } from '../registry/index.js';
+import { isTemplateName, unitFromOptions, UnitNotFoundError, type JobState, type MachineState, type Registry, type UnitStateRecord } from '../registry/index.js';
 import type { Logger } from '../../common/log.js';
 import { silentLogger } from '../../common/log.js';
 import { decodeMetadataOps, decodeUnit, DecodeError } from './decode.js';
@@ -113,6 +113,16 @@ function cleanPath(p: string): string {
   return p.endsWith('/') && cleaned !== '/' ? cleaned + '/' : cleaned;
 }
 
+/** A request's desiredState as a job state; anything else is the client's error (400). */
+function requestedState(desired: string | undefined): JobState {
+  try {
+    return jobStateOf(desired);
+  } catch (e) {
+    if (e instanceof JobStateError) throw new ApiError(400, e.message);
+    throw e;
+  }
+}
+
 /** The handler of the whole API (also /metrics and /health). */
 export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListener {
   const reg = opts.registry;
@@ -123,9 +133,9 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
   const metrics = new Metrics();
   // A walk through the pages of one collection reads the registry once (paging.ts).
   const LISTING_MAX_AGE_MS = 5000;
-  const unitListing = new ListingCache<Awaited<ReturnType<typeof listUnits>>[number]>(LISTING_MAX_AGE_MS);
-  const stateListing = new ListingCache<Awaited<ReturnType<Registry['unitStates']>>[number]>(LISTING_MAX_AGE_MS);
-  const machineListing = new ListingCache<Awaited<ReturnType<Registry['machines']>>[number]>(LISTING_MAX_AGE_MS);
+  const unitListing = new ListingCache<ApiUnit>(LISTING_MAX_AGE_MS);
+  const stateListing = new ListingCache<UnitStateRecord>(LISTING_MAX_AGE_MS);
+  const machineListing = new ListingCache<MachineState>(LISTING_MAX_AGE_MS);
   const wrote = (): void => {
     unitListing.drop();
     stateListing.drop();
@@ -237,13 +247,7 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
       if (bad !== null) throw new ApiError(400, bad);
     }
     if (create) {
-      let state;
-      try {
-        state = jobStateOf(su.desiredState);
-      } catch (e) {
-        if (e instanceof JobStateError) throw new ApiError(400, e.message);
-        throw e;
-      }
+      const state = requestedState(su.desiredState);
       await guard(`creating Unit(${name})`, () => createUnit(reg, { name, options: su.options ?? [], desiredState: state }));
       log.info('unit created', { unit: name, desiredState: state });
       send(res, 201);
@@ -251,14 +255,8 @@ export function createFleetApiHandler(opts: FleetApiOptions): http.RequestListen
     }
     if (su.desiredState === undefined || su.desiredState === '') throw new ApiError(409, 'must provide DesiredState to update existing unit');
     if (isTemplateName(name) && su.desiredState !== 'inactive') throw new ApiError(400, `cannot activate template ${JSON.stringify(name)}`);
-    let state;
-    try {
-      state = jobStateOf(su.desiredState);
-    } catch (e) {
-      // fleet v1.0.0 stores any string here; coracle refuses what the engine cannot act on.
-      if (e instanceof JobStateError) throw new ApiError(400, e.message);
-      throw e;
-    }
+    // fleet v1.0.0 stores any string here; coracle refuses what the engine cannot act on.
+    const state = requestedState(su.desiredState);
     await guard(`setting target state of Unit(${name})`, () => reg.setTargetState(name, state));
     log.info('unit target state set', { unit: name, desiredState: state });
     send(res, 204);
