@@ -87,7 +87,7 @@ function send(
   base: string,
   spec: RequestSpec,
   c: Ctx,
-): { req: http.ClientRequest; url: string; response: Promise<http.IncomingMessage> } {
+): { req: http.ClientRequest; url: string; bodyBytes: number; response: Promise<http.IncomingMessage> } {
   const path = resolve(spec.path, c)!;
   const query = resolve(spec.query, c);
   const url = query !== undefined && query !== '' ? `${path}?${query}` : path;
@@ -113,7 +113,7 @@ function send(
     });
   });
   req.end(body);
-  return { req, url, response };
+  return { req, url, bodyBytes: body?.length ?? 0, response };
 }
 
 function readAll(res: http.IncomingMessage): Promise<string> {
@@ -157,14 +157,21 @@ export async function play(steps: Step[], side: SideInfo, log?: (s: string) => v
       const quorum = /(^|&)quorum=true(&|$)/.test(resolve(step.query, ctx) ?? '');
       const member = step.member ?? (isKeys && isRead && !quorum ? lastWriter : 0);
       if (isKeys && !isRead) lastWriter = member;
-      const s = send(side.clientURLs[member]!, step, ctx);
-      let rec: Recorded;
-      try {
-        const res = await s.response;
-        const body = await readAll(res);
-        rec = { label: step.label, method: step.method, url: s.url, status: res.statusCode!, statusText: res.statusMessage ?? '', headers: headerPairs(res.rawHeaders), body };
-      } catch (err) {
-        rec = { label: step.label, method: step.method, url: s.url, status: 0, statusText: `request failed: ${(err as Error).message}`, headers: [], body: '' };
+      let rec: Recorded | undefined;
+      // A server that answers a too-large body and closes without reading it
+      // can reset the connection while the client still writes; the kernel
+      // then drops the answer unread. Such a request is sent again (up to 3 times).
+      for (let attempt = 1; rec === undefined; attempt++) {
+        const s = send(side.clientURLs[member]!, step, ctx);
+        try {
+          const res = await s.response;
+          const body = await readAll(res);
+          rec = { label: step.label, method: step.method, url: s.url, status: res.statusCode!, statusText: res.statusMessage ?? '', headers: headerPairs(res.rawHeaders), body };
+        } catch (err) {
+          const reset = ['ECONNRESET', 'EPIPE'].includes((err as NodeJS.ErrnoException).code ?? '');
+          if (reset && s.bodyBytes > 1 << 20 && attempt < 3) continue;
+          rec = { label: step.label, method: step.method, url: s.url, status: 0, statusText: `request failed: ${(err as Error).message}`, headers: [], body: '' };
+        }
       }
       if (step.setsBase) {
         const h = rec.headers.find(([n]) => n.toLowerCase() === 'x-etcd-index');
