@@ -74,6 +74,8 @@ interface Local {
   publishing?: Promise<void>;
   /** The job-state heartbeat of a launched unit failed: written again on the next pass. */
   heartbeatOwed?: boolean;
+  /** Its state write failed: written again at the next renewal check, not only at the next full pass. */
+  stateOwed?: boolean;
   /** When its state / its job-state was last written (ms, monotonic): each is renewed ttl*4/5 after its own write. */
   stateWritten?: number;
   beatWritten?: number;
@@ -522,8 +524,10 @@ export class Agent {
       try {
         await this.reg.saveUnitState(record, this.ttl);
         l.stateWritten = performance.now();
+        l.stateOwed = false;
       } catch (e) {
         l.published = undefined;
+        l.stateOwed = true;
         throw e;
       }
     }).catch((e: unknown) => {
@@ -532,7 +536,6 @@ export class Agent {
     });
   }
 
-  /** Every ttl*4/5: fresh states from the init, re-published with a new TTL, and launched units' heartbeats. */
   /** The renewal period of fleet (ttl*4/5, or ttl/2 for a TTL of 10 s or less), in ms. */
   private get renewMs(): number {
     return this.ttl <= 10 ? (this.ttl * 1000) / 2 : (this.ttl * 1000 * 4) / 5;
@@ -542,7 +545,8 @@ export class Agent {
   private async republish(): Promise<void> {
     if (this.local.size === 0) return;
     const due = performance.now() - this.renewMs;
-    const states = [...this.local.values()].filter((l) => l.published !== undefined && (l.stateWritten ?? 0) <= due);
+    // a renewal that failed is owed at once: the key keeps its old TTL and expires otherwise
+    const states = [...this.local.values()].filter((l) => (l.published !== undefined && (l.stateWritten ?? 0) <= due) || l.stateOwed === true);
     const beats = [...this.local.values()].filter((l) => l.launched && l.heartbeatOwed !== true && (l.beatWritten ?? 0) <= due);
     if (states.length === 0 && beats.length === 0) return;
     if (states.length > 0) {
